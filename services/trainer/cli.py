@@ -1,0 +1,88 @@
+"""Command line: ``python -m services.trainer --out DIR [--upload s3://bucket/prefix]``.
+
+Exit codes: 0 trained (and uploaded), 1 the upload or MLflow logging failed, 2 bad arguments.
+On success one JSON line on stdout says what was written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from services.trainer import tracking
+from services.trainer.training import DEFAULT_MODEL_NAME, METADATA_FILE, train
+from services.trainer.upload import UploadError, resolve_destination, upload_artifacts
+
+PROG = "python -m services.trainer"
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (every option documents its default)."""
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, required=True, help="artifact directory to write (created if missing)")
+    p.add_argument("--seed", type=int, default=42, help="random seed for the train/test split (default: 42)")
+    p.add_argument("--test-size", type=float, default=0.2, help="held-out fraction (default: 0.2)")
+    p.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help=f"default: {DEFAULT_MODEL_NAME}")
+    p.add_argument("--model-version", help="default: first 12 hex digits of model.onnx's SHA-256")
+    p.add_argument(
+        "--git-sha", help="source revision to record (default: git rev-parse HEAD, else 'unknown')"
+    )
+    p.add_argument(
+        "--tracking-uri",
+        help="MLflow tracking URI or local folder (default: $MLFLOW_TRACKING_URI, else ./mlruns)",
+    )
+    p.add_argument("--experiment", default=tracking.DEFAULT_EXPERIMENT, help="MLflow experiment name")
+    p.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
+    p.add_argument("--upload", metavar="URI", help="also upload the directory to s3://bucket/prefix")
+    return p
+
+
+def _fail(code: int, message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code."""
+    args = parser().parse_args(argv)
+    if not 0.0 < args.test_size < 1.0:
+        return _fail(2, f"--test-size must be between 0 and 1 (exclusive), got {args.test_size}")
+    if args.upload and "{" not in args.upload:
+        try:  # reject a bad destination before spending time on training
+            resolve_destination(args.upload, args.out)
+        except UploadError as exc:
+            return _fail(2, str(exc))
+    try:
+        out_dir = train(
+            args.out,
+            args.seed,
+            test_size=args.test_size,
+            model_name=args.model_name,
+            model_version=args.model_version,
+            git_sha=args.git_sha,
+            tracking_uri=args.tracking_uri,
+            log_to_mlflow=not args.no_mlflow,
+            experiment=args.experiment,
+        )
+    except OSError as exc:
+        return _fail(2, f"cannot write {args.out}: {exc.strerror or exc}")
+    except Exception as exc:  # MLflow server down, bad tracking URI...
+        return _fail(1, f"training finished but logging the run failed: {type(exc).__name__}: {exc}")
+    meta = json.loads((out_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    summary = {
+        "out": str(out_dir),
+        "name": meta["name"],
+        "version": meta["version"],
+        "metrics": meta["metrics"],
+    }
+    if args.upload:
+        try:
+            summary["uploaded"] = upload_artifacts(out_dir, args.upload)
+        except UploadError as exc:
+            return _fail(2, str(exc))
+        except Exception as exc:  # botocore errors: no credentials, no bucket, access denied
+            return _fail(1, f"upload to {args.upload} failed: {type(exc).__name__}: {exc}")
+    print(json.dumps(summary, sort_keys=True))
+    return 0
