@@ -1,0 +1,214 @@
+"""Sampled prediction capture in SageMaker's data-capture JSON Lines format.
+
+Each captured request becomes one line::
+
+    {"captureData": {"endpointInput":  {"observedContentType", "mode": "INPUT",  "data", "encoding"},
+                     "endpointOutput": {"observedContentType", "mode": "OUTPUT", "data", "encoding"}},
+     "eventMetadata": {"eventId", "inferenceTime", "inferenceId"?},
+     "eventVersion": "0"}
+
+so SageMaker Model Monitor and ``services.drift_monitor`` read it unchanged. ``encoding`` is ``JSON``
+or ``CSV`` for those content types (data kept as text) and ``BASE64`` otherwise. Serving never
+waits on the sink: sampling is a random draw, records go to a bounded queue drained by one thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from services.model_server.payloads import CSV, JSON_TYPES, media_type
+
+MAX_PENDING = 10_000
+
+
+def encode_payload(body: bytes, content_type: str | None, mode: str) -> dict[str, str]:
+    """One ``endpointInput``/``endpointOutput`` object for ``body`` as observed on the wire."""
+    kind = media_type(content_type)
+    encoding = "JSON" if kind in JSON_TYPES else "CSV" if kind == CSV else "BASE64"
+    if encoding != "BASE64":
+        try:
+            data = body.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "BASE64"
+    if encoding == "BASE64":
+        data = base64.b64encode(body).decode("ascii")
+    return {"observedContentType": content_type or "", "mode": mode, "data": data, "encoding": encoding}
+
+
+def capture_record(
+    input_body: bytes,
+    input_type: str | None,
+    output_body: bytes,
+    output_type: str,
+    event_id: str,
+    inference_time: datetime,
+    inference_id: str | None = None,
+) -> dict[str, Any]:
+    """A SageMaker data-capture record for one request/response pair."""
+    metadata: dict[str, str] = {
+        "eventId": event_id,
+        "inferenceTime": inference_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+    }
+    if inference_id:
+        metadata["inferenceId"] = inference_id
+    return {
+        "captureData": {
+            "endpointInput": encode_payload(input_body, input_type, "INPUT"),
+            "endpointOutput": encode_payload(output_body, output_type, "OUTPUT"),
+        },
+        "eventMetadata": metadata,
+        "eventVersion": "0",
+    }
+
+
+class CaptureSink(Protocol):
+    """Where captured lines go. ``write`` receives complete JSON lines (with trailing newline)."""
+
+    def write(self, lines: list[bytes]) -> None: ...
+
+    def due(self, pending: int, seconds_since_write: float) -> bool: ...
+
+
+class FileSink:
+    """Appends to a local JSON Lines file as soon as records arrive."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(self, lines: list[bytes]) -> None:
+        with self.path.open("ab") as handle:
+            handle.write(b"".join(lines))
+
+    def due(self, pending: int, seconds_since_write: float) -> bool:
+        return pending > 0
+
+
+class S3Sink:
+    """Writes one object per flush under ``prefix/YYYY/MM/DD/HH/`` like SageMaker's capture layout."""
+
+    def __init__(self, uri: str, flush_records: int, flush_seconds: float, client: Any = None) -> None:
+        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        self.flush_records, self.flush_seconds = flush_records, flush_seconds
+        if client is None:
+            import boto3  # only when capture goes to S3
+
+            client = boto3.client("s3")
+        self.client = client
+
+    def key_for(self, now: datetime) -> str:
+        """Object key for a flush at ``now``: hour-partitioned, unique per flush."""
+        stamp = now.strftime("%Y/%m/%d/%H")
+        name = f"{now.strftime('%M-%S-%f')}-{uuid.uuid4().hex[:12]}.jsonl"
+        return "/".join(part for part in (self.prefix, stamp, name) if part)
+
+    def write(self, lines: list[bytes]) -> None:
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.key_for(datetime.now(UTC)),
+            Body=b"".join(lines),
+            ContentType="application/jsonlines",
+        )
+
+    def due(self, pending: int, seconds_since_write: float) -> bool:
+        return pending >= self.flush_records or (pending > 0 and seconds_since_write >= self.flush_seconds)
+
+
+def open_sink(destination: str, flush_records: int, flush_seconds: float) -> CaptureSink:
+    """A sink for ``CAPTURE_DESTINATION``: ``s3://bucket/prefix`` or a local file path."""
+    if destination.startswith("s3://"):
+        return S3Sink(destination, flush_records, flush_seconds)
+    return FileSink(Path(destination))
+
+
+class DataCapture:
+    """Samples requests and hands them to a sink from a background thread."""
+
+    def __init__(
+        self,
+        sink: CaptureSink,
+        sample_percent: float,
+        on_written: Any = None,
+        on_dropped: Any = None,
+        seed: int | None = None,
+    ) -> None:
+        self.sink = sink
+        self.sample_fraction = sample_percent / 100.0
+        self._random = random.Random(seed)
+        self._pending: deque[tuple[Any, ...]] = deque()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._on_written = on_written
+        self._on_dropped = on_dropped
+        self._thread = threading.Thread(target=self._run, name="data-capture", daemon=True)
+        self.errors = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def sampled(self) -> bool:
+        """Draw whether the next request is captured."""
+        return self.sample_fraction > 0 and self._random.random() < self.sample_fraction
+
+    def offer(
+        self,
+        input_body: bytes,
+        input_type: str | None,
+        output_body: bytes,
+        output_type: str,
+        event_id: str,
+        inference_id: str | None,
+    ) -> None:
+        """Queue one sampled request (serialised later, off the serving path)."""
+        if len(self._pending) >= MAX_PENDING:
+            if self._on_dropped:
+                self._on_dropped()
+            return
+        self._pending.append(
+            (input_body, input_type, output_body, output_type, event_id, datetime.now(UTC), inference_id)
+        )
+        self._wake.set()
+
+    def _drain(self, force: bool, last_write: float) -> float:
+        if not self._pending or not (
+            force or self.sink.due(len(self._pending), time.monotonic() - last_write)
+        ):
+            return last_write
+        batch = []
+        while self._pending:
+            batch.append(self._pending.popleft())
+        lines = [orjson.dumps(capture_record(*item)) + b"\n" for item in batch]
+        try:
+            self.sink.write(lines)
+        except Exception:  # a sink outage must not take serving down; count it and keep going
+            self.errors += 1
+            return time.monotonic()
+        if self._on_written:
+            self._on_written(len(lines))
+        return time.monotonic()
+
+    def _run(self) -> None:
+        last_write = time.monotonic()
+        while not self._stop.is_set():
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+            last_write = self._drain(force=False, last_write=last_write)
+        self._drain(force=True, last_write=last_write)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Flush what is queued and stop the writer thread."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
