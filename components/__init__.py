@@ -1,0 +1,1 @@
+"""Reusable ComponentResources, one capability per module, one package per target cloud."""

@@ -1,0 +1,1 @@
+"""The stack program (typed config -> composition -> exports) and the offline plan CLI."""

@@ -1,0 +1,128 @@
+"""`python -m infra`: offline plans and plan diffs, no Pulumi CLI and no cloud credentials needed.
+
+    python -m infra plan dev                       # tree, like `pulumi preview`
+    python -m infra plan prod --format json --out plans/prod.json
+    python -m infra plan --all --out-dir plans     # refresh every committed plan
+    python -m infra diff old.json new.json --format markdown --expect-no-changes
+    python -m infra config-reference               # the generated config reference (docs/config.md)
+
+Exit codes: 0 ok, 2 invalid config (one line per problem), 3 changes found with --expect-no-changes,
+1 anything else (one line; --debug shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from infra.config_errors import ConfigError
+
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_CHANGES = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m infra", description=__doc__.split("\n")[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    plan = sub.add_parser("plan", help="plan a stack offline under the Pulumi SDK's mocks")
+    plan.add_argument("stack", nargs="?", help="stack name (Pulumi.<stack>.yaml)")
+    plan.add_argument("--all", action="store_true", help="plan every stack (with --out-dir)")
+    plan.add_argument("--config-file", type=Path, help="read config from this file instead of Pulumi.<stack>.yaml")
+    plan.add_argument("--format", choices=("tree", "json", "markdown"), default="tree")
+    plan.add_argument("--out", type=Path, help="write to this file instead of stdout")
+    plan.add_argument("--out-dir", type=Path, help="with --all: write <dir>/<stack>.json for every stack")
+
+    diff = sub.add_parser("diff", help="compare two JSON plans")
+    diff.add_argument("old", type=Path)
+    diff.add_argument("new", type=Path)
+    diff.add_argument("--format", choices=("text", "markdown"), default="text")
+    diff.add_argument("--expect-no-changes", action="store_true", help="exit 3 when anything changed")
+
+    sub.add_parser("config-reference", help="print the config reference (markdown) generated from the models")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ConfigError as exc:
+        print("\n".join(exc.lines()), file=sys.stderr)
+        return EXIT_CONFIG
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"error: {reason}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "plan":
+        return _plan(args)
+    if args.command == "diff":
+        return _diff(args)
+    from infra.config_reference import render_reference
+
+    sys.stdout.write(render_reference())
+    return EXIT_OK
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from infra.plan.engine import plan_stack
+    from infra.plan.render import render_markdown, render_tree
+    from infra.stackfile import stack_names
+
+    if args.all:
+        if not args.out_dir:
+            raise ValueError("--all needs --out-dir DIR")
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+        errors: list[ConfigError] = []
+        for stack in stack_names():
+            try:
+                (args.out_dir / f"{stack}.json").write_text(plan_stack(stack).to_json(), encoding="utf-8")
+            except ConfigError as exc:
+                errors.append(exc)
+        if errors:
+            raise ConfigError.merge(errors)
+        return EXIT_OK
+    if not args.stack:
+        raise ValueError("name a stack (python -m infra plan dev) or use --all --out-dir plans")
+    plan = plan_stack(args.stack, args.config_file)
+    text = {"tree": render_tree, "markdown": render_markdown}.get(args.format, lambda p: p.to_json())(plan)
+    _write(text, args.out)
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from infra.plan.diff import diff_plans, render_diff
+    from infra.plan.engine import Plan
+
+    old, new = (Plan.from_dict(_read_plan(p)) for p in (args.old, args.new))
+    result = diff_plans(old, new)
+    sys.stdout.write(render_diff(result, new.stack, markdown=args.format == "markdown"))
+    return EXIT_CHANGES if args.expect_no_changes and not result.empty else EXIT_OK
+
+
+def _read_plan(path: Path) -> dict:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read plan ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not a JSON plan ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(doc, dict) or not {"project", "stack", "resources"} <= doc.keys():
+        raise ValueError(f"{path}: not a plan from `python -m infra plan --format json`")
+    return doc
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")

@@ -1,0 +1,227 @@
+"""The sections of a stack's config: network, GPU compute, storage, registry, services, rollout, monitoring.
+
+Each field has a type, a default and a description; the config reference in docs/config.md is
+generated from these models (`python -m infra config-reference`). Keys are camelCase in the stack file.
+Defaults that depend on the environment are `None` here and resolved in one place,
+`infra.config.resolve_environment_defaults`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from components.gpu_catalog import ACCELERATORS
+
+Percent = Annotated[float, Field(ge=0, le=100)]
+SlotName = Literal["blue", "green"]
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Section(BaseModel):
+    """Base for every config section: camelCase keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, validate_default=True
+    )
+
+
+class NetworkConfig(Section):
+    """Network layout: address space, zones, NAT and who may reach a public cluster API."""
+
+    cidr: str = Field("10.0.0.0/16", description="VPC / VNet address space (a private IPv4 CIDR, /16 to /24).")
+    availability_zones: int | None = Field(
+        None, ge=1, le=6, description="Zones to spread subnets over. Default: 3 in prod, 2 elsewhere."
+    )
+    nat_gateways: Literal["single", "per-zone"] | None = Field(
+        None, description="`single` NAT for the VPC or one `per-zone`. Default: per-zone in prod, single elsewhere."
+    )
+    public_api_cidrs: tuple[str, ...] = Field(
+        (), description="CIDRs allowed to reach a public Kubernetes API endpoint (dev only; prod is private)."
+    )
+    flow_logs: bool = Field(True, description="Record VPC flow logs.")
+
+    @field_validator("cidr")
+    @classmethod
+    def _private_cidr(cls, value: str) -> str:
+        try:
+            net = ipaddress.ip_network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"expected a CIDR such as 10.0.0.0/16 ({exc})") from None
+        if not net.is_private or net.version != 4 or not 16 <= net.prefixlen <= 24:
+            raise ValueError("expected a private IPv4 CIDR between /16 and /24, e.g. 10.0.0.0/16")
+        return value
+
+    @field_validator("public_api_cidrs")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not a CIDR; expected e.g. 203.0.113.0/24") from None
+            if cidr.endswith("/0"):
+                raise ValueError(f"{cidr!r} opens the API to the internet; list your office/VPN ranges")
+        return value
+
+
+class GpuConfig(Section):
+    """The GPU node pool: a cloud-neutral accelerator (or an explicit instance type) and its size."""
+
+    accelerator: Literal[ACCELERATORS] = Field(  # type: ignore[valid-type]
+        "t4", description="Cloud-neutral GPU kind (t4, a10g, l4, a100, h100), mapped per cloud by the GPU catalog."
+    )
+    count: int = Field(1, ge=1, le=8, description="GPUs per node.")
+    instance_type: str | None = Field(
+        None, description="Explicit instance type / machine type / VM size; overrides accelerator and count."
+    )
+    min_nodes: int = Field(0, ge=0, le=100, description="Smallest size of the GPU node group.")
+    max_nodes: int = Field(2, ge=1, le=100, description="Largest size of the GPU node group.")
+    desired_nodes: int | None = Field(None, ge=0, le=100, description="Initial size. Default: minNodes.")
+    spot: bool = Field(False, description="Use spot / preemptible capacity for GPU nodes (dev only is sensible).")
+    disk_size_gb: int = Field(100, ge=20, le=2000, description="Root disk per GPU node, GiB.")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> GpuConfig:
+        if self.min_nodes > self.max_nodes:
+            raise ValueError(f"minNodes ({self.min_nodes}) must be <= maxNodes ({self.max_nodes})")
+        if self.desired_nodes is not None and not self.min_nodes <= self.desired_nodes <= self.max_nodes:
+            raise ValueError(
+                f"desiredNodes ({self.desired_nodes}) must be between minNodes ({self.min_nodes}) "
+                f"and maxNodes ({self.max_nodes})"
+            )
+        return self
+
+
+class StorageConfig(Section):
+    """Lifecycle of the artifact store (models, datasets, data capture, monitoring reports)."""
+
+    retention_days: int = Field(
+        90, ge=1, le=3650, description="Days data capture and monitoring reports are kept before expiry."
+    )
+    noncurrent_version_days: int = Field(
+        30, ge=1, le=3650, description="Days a replaced (noncurrent) object version is kept."
+    )
+    access_logs: bool | None = Field(None, description="Server access logs for the bucket. Default: on in prod.")
+
+
+class RegistryConfig(Section):
+    """Lifecycle of each service's image repository."""
+
+    untagged_expiry_days: int = Field(7, ge=1, le=365, description="Untagged images expire after this many days.")
+    keep_tagged_images: int = Field(30, ge=1, le=1000, description="Tagged images kept per repository (newest).")
+
+
+class SlotConfig(Section):
+    """One of a service's two slots: what it runs, on what, and its share of traffic."""
+
+    image_tag: str = Field(description="Image tag this slot runs (immutable; never `latest`).")
+    model_version: str = Field(description="Model version this slot serves (a folder under the model artifact URI).")
+    instance_type: str = Field("ml.m5.large", description="Instance type per replica (SageMaker `ml.*` on AWS).")
+    instance_count: int = Field(1, ge=1, le=100, description="Replicas behind this slot.")
+    weight: int = Field(0, ge=0, le=100, description="Share of traffic, percent. Weights of both slots sum to 100.")
+
+    @field_validator("image_tag")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        if value == "latest":
+            raise ValueError("`latest` is mutable; pin a version or a git sha")
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", value):
+            raise ValueError("expected a Docker tag: letters, digits, _ . -, at most 128 characters")
+        return value
+
+    @field_validator("model_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", value):
+            raise ValueError("expected a version such as 3 or 2024-06-01.1 (letters, digits, _ . -)")
+        return value
+
+
+class ServiceConfig(Section):
+    """A model service: where its image and model come from, and its blue and green slots."""
+
+    image_repository: str | None = Field(
+        None,
+        description="Repository name in the stack's registry (default: the service name), or a full external "
+        "image path (registry host/path, no tag) to deploy without building.",
+    )
+    model_artifact_uri: str | None = Field(
+        None,
+        description="Where model versions live: a URI (s3://, gs://, https://) or a key prefix in the stack's "
+        "artifact bucket. Unset: `models/<service>` in the stack's bucket.",
+    )
+    live: SlotName = Field("blue", description="The slot that carries production traffic.")
+    keep_warm: bool = Field(False, description="Keep a slot at weight 0 deployed (ready for instant cut-over).")
+    max_instances: int = Field(4, ge=1, le=100, description="Autoscaling ceiling per slot.")
+    slots: dict[SlotName, SlotConfig] = Field(description="The `blue` and `green` slots.")
+
+    @model_validator(mode="after")
+    def _routing(self) -> ServiceConfig:
+        missing = {"blue", "green"} - set(self.slots)
+        if missing:
+            raise ValueError(f"slots must define both blue and green; missing {', '.join(sorted(missing))}")
+        total = sum(slot.weight for slot in self.slots.values())
+        if total != 100:
+            raise ValueError(f"slot weights must sum to 100, got {total} (blue + green)")
+        if self.slots[self.live].weight == 0:
+            raise ValueError(f"the live slot {self.live!r} has weight 0; give it traffic or switch `live`")
+        for name, slot in self.slots.items():
+            if slot.instance_count > self.max_instances:
+                raise ValueError(
+                    f"slots.{name}.instanceCount ({slot.instance_count}) exceeds maxInstances ({self.max_instances})"
+                )
+        return self
+
+
+class RolloutConfig(Section):
+    """How traffic moves to a new fleet (SageMaker deployment guardrails; traffic steps elsewhere)."""
+
+    strategy: Literal["all-at-once", "canary", "linear"] = Field(
+        "all-at-once", description="How a fleet replacement shifts traffic (SageMaker blue/green update policy)."
+    )
+    canary_percent: Annotated[int, Field(ge=1, le=50)] = Field(10, description="Canary share of traffic, percent.")
+    step_percent: Annotated[int, Field(ge=1, le=50)] = Field(20, description="Linear step size, percent.")
+    wait_seconds: int = Field(600, ge=0, le=3600, description="Bake time between traffic shifts, seconds.")
+    termination_wait_seconds: int = Field(
+        600, ge=0, le=3600, description="Old fleet kept after a full shift, ready for rollback, seconds."
+    )
+    auto_rollback: bool = Field(True, description="Roll back automatically when a rollback alarm fires.")
+
+
+class MonitoringConfig(Section):
+    """Alert recipients, alarm thresholds, drift detection and data capture."""
+
+    alert_emails: tuple[str, ...] = Field((), description="Addresses subscribed to the stack's alert topic.")
+    p99_latency_ms: int = Field(1000, ge=1, le=600_000, description="Alarm when p99 model latency exceeds this.")
+    error_rate_percent: Percent = Field(1.0, description="Alarm when 5XX errors exceed this share of invocations.")
+    drift_threshold: float = Field(0.2, gt=0, le=10, description="Population stability index that counts as drift.")
+    drift_schedule: Literal["hourly", "daily"] | None = Field(
+        None, description="How often Model Monitor checks drift. Default: hourly in prod, daily elsewhere."
+    )
+    data_capture_percent: Percent | None = Field(
+        None, description="Share of requests captured for monitoring. Default: 100 in dev, 20 elsewhere."
+    )
+
+    @field_validator("alert_emails")
+    @classmethod
+    def _emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [v for v in value if not _EMAIL.match(v)]
+        if bad:
+            raise ValueError(f"not an email address: {', '.join(bad)}")
+        return value
+
+
+def check_name(value: str, what: str) -> str:
+    """Names we derive physical names from: lowercase, digits, hyphens, 2-32 chars."""
+    if not _NAME.match(value):
+        raise ValueError(
+            f"{what} {value!r} must be 2-32 characters of lowercase letters, digits and hyphens, "
+            "starting with a letter"
+        )
+    return value
