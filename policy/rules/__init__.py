@@ -1,0 +1,1 @@
+"""The rules of the pack, one module per concern; each exports ``RULES``."""
