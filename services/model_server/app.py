@@ -133,6 +133,7 @@ class ModelServer:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.close()
+                self.log.event("stopped", model_version=self.meta.version)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -21,6 +21,11 @@ CPU = "CPUExecutionProvider"
 _NUMPY_FOR_ONNX = {"tensor(float)": np.float32, "tensor(double)": np.float64}
 
 
+def _is_probability(onnx_type: str) -> bool:
+    """A float tensor, or skl2onnx's ZipMap ``seq(map(...))`` of class probabilities."""
+    return onnx_type in {"tensor(float)", "tensor(double)"} or onnx_type.startswith("seq(map")
+
+
 def choose_providers(preference: str, available: list[str]) -> list[str]:
     """Execution providers in priority order for ``preference`` (auto/cpu/cuda) given what ORT offers."""
     if preference == "cpu":
@@ -72,16 +77,14 @@ class OnnxModel:
         missing = [name for name in metadata.output_names if name not in outputs]
         if missing:
             raise ArtifactError(f"metadata output_names {missing} are not model outputs ({sorted(outputs)})")
-        self._probability_output = next(
-            (
-                n
-                for n in metadata.output_names
-                if outputs[n].type in {"tensor(float)", "tensor(double)"}
-                or outputs[n].type.startswith("seq(map")
-            ),
-            None,
+        declared = {key: metadata.extra.get(key) for key in ("label_output", "probability_output")}
+        for key, name in declared.items():  # the trainer may name the outputs explicitly
+            if name is not None and name not in outputs:
+                raise ArtifactError(f"metadata {key} {name!r} is not a model output ({sorted(outputs)})")
+        self._probability_output = declared["probability_output"] or next(
+            (n for n in metadata.output_names if _is_probability(outputs[n].type)), None
         )
-        self._label_output = next(
+        self._label_output = declared["label_output"] or next(
             (n for n in metadata.output_names if outputs[n].type in {"tensor(int64)", "tensor(string)"}), None
         )
         if self._probability_output is None and self._label_output is None:
