@@ -27,20 +27,29 @@ def ks_test(baseline: np.ndarray, current: np.ndarray) -> tuple[float, float]:
 
 
 def psi_edges(baseline: np.ndarray, bins: int) -> np.ndarray:
-    """Inner bin edges: the baseline's ``1/bins .. (bins-1)/bins`` quantiles, de-duplicated."""
-    quantiles = np.quantile(baseline, np.linspace(0.0, 1.0, bins + 1)[1:-1])
-    return np.unique(quantiles)
+    """Bin edges for PSI; bins are ``(-inf, e0], (e0, e1], ..., (e_last, inf)``.
+
+    The edges are the baseline's ``1/bins .. (bins-1)/bins`` quantiles, de-duplicated. When ties
+    put the lowest edge on the baseline's minimum (a constant or mostly-constant feature), an edge
+    just below the minimum is added, so values below the baseline's range get a bin of their own;
+    the top bin already holds only values above the maximum in that case.
+    """
+    edges = np.unique(np.quantile(baseline, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
+    low = baseline.min()
+    if edges[0] <= low:
+        edges = np.concatenate([[np.nextafter(low, -np.inf)], edges])
+    return edges
 
 
 def psi(baseline: np.ndarray, current: np.ndarray, bins: int = 10, epsilon: float = 1e-4) -> float:
     """Population stability index of ``current`` against ``baseline`` (0 = same distribution).
 
-    Values below or above the baseline's range fall in the outermost bins, so a shift out of the
+    Values outside the baseline's range fall in the outermost bins, so a shift out of the
     observed range still counts.
     """
     edges = psi_edges(baseline, bins)
-    expected = np.bincount(np.searchsorted(edges, baseline, side="right"), minlength=edges.size + 1)
-    actual = np.bincount(np.searchsorted(edges, current, side="right"), minlength=edges.size + 1)
+    expected = np.bincount(np.searchsorted(edges, baseline, side="left"), minlength=edges.size + 1)
+    actual = np.bincount(np.searchsorted(edges, current, side="left"), minlength=edges.size + 1)
     p = np.maximum(expected / baseline.size, epsilon)
     q = np.maximum(actual / current.size, epsilon)
     return float(np.sum((q - p) * np.log(q / p)))
