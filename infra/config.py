@@ -44,8 +44,10 @@ _FOREIGN_OK = ("aws", "gcp", "azure-native", "kubernetes", "docker", "pulumi", "
 class PlatformConfig(Section):
     """Everything one stack asks for. Built by `load_platform_config`."""
 
-    environment: Literal["dev", "staging", "prod"] = Field(description="Environment tier; drives secure defaults.")
-    cloud: Literal["aws", "gcp", "azure", "local"] = Field(description="Target cloud of this stack.")
+    environment: Literal["dev", "staging", "prod"] = Field(
+        description="Environment tier (dev, staging or prod); drives secure defaults.")
+    cloud: Literal["aws", "gcp", "azure", "local"] = Field(
+        description="Target cloud of this stack (aws, gcp, azure or local).")
     name_prefix: str = Field("mlops", description="Prefix of every physical name (2-12 lowercase characters).")
     owner: str = Field(description="Team that owns the stack (tag / label `owner`).")
     cost_center: str = Field(description="Cost center billed (tag / label `cost-center`).")

@@ -37,7 +37,8 @@ class ConfigError(Exception):
 
     def __init__(self, source: str, problems: Iterable[Problem]):
         self.source = source
-        self.problems = sorted(set(problems), key=lambda p: (p.key, p.message))
+        unique = {(p.key, p.message, _show(p.value) if p.value is not _NOT_SET else ""): p for p in problems}
+        self.problems = [unique[k] for k in sorted(unique)]
         self._lines = [p.render(source) for p in self.problems]
         super().__init__("\n".join(self._lines))
 
@@ -55,11 +56,13 @@ class ConfigError(Exception):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`; did you mean 'x'?` for the closest choice, or an empty string."""
-    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    choices = list(choices)
+    match = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if not match:
         lowered = {c.lower(): c for c in choices}
-        if word.lower() in lowered:
-            match = [lowered[word.lower()]]
+        match = [lowered[word.lower()]] if word.lower() in lowered else []
+    if not match and len(word) >= 3:
+        match = [c for c in choices if c.startswith(word)][:1]
     return f"; did you mean {match[0]!r}?" if match else ""
 
 

@@ -1,0 +1,83 @@
+"""`python -m infra` as a user runs it: exit codes, one line per problem, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.stackfile import PROJECT_ROOT
+
+
+def run(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, "-m", "infra", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+BAD_STACK = """\
+config:
+  aws:region: us-east-1
+  mlops-platform:environment: qa
+  mlops-platform:cloud: aws
+  mlops-platform:owner: ml
+  mlops-platform:costCenter: "1"
+  mlops-platform:gpu:
+    minNodes: 3
+    maxNodes: 1
+"""
+
+
+def test_invalid_config_exits_2_with_one_line_per_problem_and_no_traceback(tmp_path):
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(BAD_STACK)
+    result = run("plan", "dev", "--config-file", str(path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        f"{path}: mlops-platform:environment = 'qa': expected 'dev', 'staging' or 'prod'",
+        f"{path}: mlops-platform:gpu: minNodes (3) must be <= maxNodes (1)",
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_yaml_exits_2(tmp_path):
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text("config:\n  a: [\n")
+    result = run("plan", "dev", "--config-file", str(path))
+    assert result.returncode == 2 and "invalid YAML at line" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_stack_exits_2_with_suggestion():
+    result = run("plan", "prdo")
+    assert result.returncode == 2 and "did you mean 'prod'?" in result.stderr
+
+
+def test_unreadable_plan_file_exits_1_with_one_line(tmp_path):
+    result = run("diff", str(tmp_path / "missing.json"), str(tmp_path / "missing.json"))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error: ")
+
+
+def _plan_doc(protect: bool) -> dict:
+    resource = {"urn": "urn:pulumi:dev::p::aws:s3/bucket:Bucket::b", "type": "aws:s3/bucket:Bucket", "name": "b",
+                "custom": True, "parent": None, "provider": None, "inputs": {"tags": {"a": "1"}},
+                "dependencies": [], "protect": protect, "retainOnDelete": False, "deleteBeforeReplace": False,
+                "replaceOnChanges": [], "ignoreChanges": [], "aliases": [], "additionalSecretOutputs": [],
+                "customTimeouts": None, "deletedWith": None}
+    return {"version": 1, "project": "p", "stack": "dev", "resources": [resource], "outputs": {}}
+
+
+@pytest.mark.parametrize(("protect", "code"), [(False, 0), (True, 3)])
+def test_diff_expect_no_changes_exits_3_only_on_change(tmp_path, protect, code):
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(_plan_doc(False)))
+    new.write_text(json.dumps(_plan_doc(protect)))
+    result = run("diff", str(old), str(new), "--expect-no-changes", "--format", "markdown")
+    assert result.returncode == code, result.stderr
+    assert ("no changes" in result.stdout) == (code == 0)
