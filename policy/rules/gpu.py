@@ -63,8 +63,9 @@ def gpu_allowlist(r: Resource) -> Iterator[str]:
         if not isinstance(instance_type, str) or not is_gpu_type(instance_type):
             continue
         if not any(fnmatch.fnmatchcase(instance_type, pattern) for pattern in patterns):
-            yield (f"GPU type {instance_type!r} is not allowed in {r.environment} "
-                   f"(allowed: {', '.join(patterns) or 'none'}); configure allowedInstanceTypes")
+            shown = ", ".join(patterns[:6]) + (", ..." if len(patterns) > 6 else "")
+            yield (f"GPU type {instance_type!r} is not on the {r.environment} allow-list ({shown or 'empty'}); "
+                   "change the type or the policy config allowedInstanceTypes")
 
 
 GPU_TYPES = (

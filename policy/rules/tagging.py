@@ -33,8 +33,8 @@ TAGGABLE_TYPES = frozenset({
     "azure-native:machinelearningservices:Workspace", "azure-native:machinelearningservices:OnlineEndpoint",
     "azure-native:machinelearningservices:OnlineDeployment", "azure-native:machinelearningservices:Compute",
     "azure-native:containerservice:ManagedCluster", "azure-native:network:VirtualNetwork",
-    "azure-native:network:NetworkSecurityGroup", "azure-native:insights:ActionGroup",
-    "azure-native:insights:MetricAlert", "azure-native:operationalinsights:Workspace",
+    "azure-native:network:NetworkSecurityGroup", "azure-native:monitor:ActionGroup",
+    "azure-native:monitor:MetricAlert", "azure-native:operationalinsights:Workspace",
 })
 """Types that must carry the required tags even when the program sets none."""
 
