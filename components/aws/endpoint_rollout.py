@@ -1,0 +1,126 @@
+"""How SageMaker replaces an endpoint's fleet: the blue/green update policy, from the rollout args.
+
+`deployment_plan` turns `RolloutArgs` into the numbers the endpoint's `deployment_config` needs
+(traffic routing type, canary/linear step, bake and termination waits, the maximum execution timeout)
+and the Pulumi timeouts that must outlast them. `rollout_problems` checks the args against the
+constraints of SageMaker's DeploymentConfig (botocore `sagemaker` shapes TrafficRoutingConfig,
+BlueGreenUpdatePolicy, CapacitySize and the deployment-guardrails docs).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from components.aws.endpoint_variants import Variant
+
+Strategy = Literal["all-at-once", "canary", "linear"]
+STRATEGIES: tuple[str, ...] = ("all-at-once", "canary", "linear")
+
+# SageMaker's bounds (botocore: WaitIntervalInSeconds, TerminationWaitInSeconds, MaximumExecutionTimeoutInSeconds).
+WAIT_BOUNDS = (0, 3600)
+TERMINATION_BOUNDS = (0, 3600)
+EXECUTION_TIMEOUT_BOUNDS = (600, 28800)
+CANARY_BOUNDS = (1, 50)  # canary size <= 50% of the new fleet
+LINEAR_BOUNDS = (10, 50)  # linear step 10-50% of the new fleet
+# Time to provision and health-check the new fleet before traffic moves (large GPU images take a while).
+PROVISIONING_ALLOWANCE_SECONDS = 1800
+
+
+@dataclass(frozen=True)
+class RolloutArgs:
+    """How a fleet replacement shifts traffic (SageMaker blue/green update policy)."""
+
+    strategy: Strategy = "all-at-once"
+    """all-at-once (dev), canary (a slice first, then the rest) or linear (equal steps)."""
+    canary_percent: int = 10
+    """Canary size, percent of the new fleet's capacity (1..50)."""
+    step_percent: int = 20
+    """Linear step, percent of the new fleet's capacity (10..50)."""
+    wait_seconds: int = 600
+    """Bake time after each traffic shift, watched by the rollback alarms (0..3600)."""
+    termination_wait_seconds: int = 600
+    """Old fleet kept after the full shift, ready for rollback (0..3600)."""
+    auto_rollback: bool = True
+    """Roll back automatically when a rollback alarm fires during the update."""
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    """The resolved blue/green update policy."""
+
+    routing_type: str
+    """ALL_AT_ONCE, CANARY or LINEAR."""
+    wait_seconds: int
+    canary_percent: int | None
+    step_percent: int | None
+    termination_wait_seconds: int
+    maximum_execution_timeout_seconds: int
+    timeout_minutes: int
+    """Pulumi create/update timeout for the endpoint: the whole deployment plus a margin."""
+
+
+def traffic_shifts(rollout: RolloutArgs) -> int:
+    """How many baked traffic shifts a deployment makes (each followed by `wait_seconds`)."""
+    if rollout.strategy == "canary":
+        return 2
+    if rollout.strategy == "linear":
+        return math.ceil(100 / rollout.step_percent)
+    return 1
+
+
+def deployment_plan(rollout: RolloutArgs) -> DeploymentPlan:
+    """The update policy for `rollout` (call `rollout_problems` first; this assumes valid args)."""
+    waits = traffic_shifts(rollout) * rollout.wait_seconds + rollout.termination_wait_seconds
+    low, high = EXECUTION_TIMEOUT_BOUNDS
+    execution = min(high, max(low, waits + PROVISIONING_ALLOWANCE_SECONDS))
+    return DeploymentPlan(
+        routing_type={"all-at-once": "ALL_AT_ONCE", "canary": "CANARY", "linear": "LINEAR"}[rollout.strategy],
+        wait_seconds=rollout.wait_seconds,
+        canary_percent=rollout.canary_percent if rollout.strategy == "canary" else None,
+        step_percent=rollout.step_percent if rollout.strategy == "linear" else None,
+        termination_wait_seconds=rollout.termination_wait_seconds,
+        maximum_execution_timeout_seconds=execution,
+        timeout_minutes=max(60, math.ceil(execution / 60) + 30),
+    )
+
+
+def _outside(value: int, bounds: tuple[int, int]) -> bool:
+    return not bounds[0] <= value <= bounds[1]
+
+
+def rollout_problems(rollout: RolloutArgs, variants: Sequence[Variant]) -> list[str]:
+    """Everything SageMaker would reject (or silently ignore) about this rollout for these variants."""
+    problems = []
+    if rollout.strategy not in STRATEGIES:
+        return [f"rollout.strategy: expected one of {', '.join(STRATEGIES)}, got {rollout.strategy!r}"]
+    if _outside(rollout.wait_seconds, WAIT_BOUNDS):
+        problems.append(f"rollout.wait_seconds: {rollout.wait_seconds} must be {WAIT_BOUNDS[0]}..{WAIT_BOUNDS[1]}")
+    if _outside(rollout.termination_wait_seconds, TERMINATION_BOUNDS):
+        problems.append(f"rollout.termination_wait_seconds: {rollout.termination_wait_seconds} must be "
+                        f"{TERMINATION_BOUNDS[0]}..{TERMINATION_BOUNDS[1]}")
+    if rollout.strategy == "canary" and _outside(rollout.canary_percent, CANARY_BOUNDS):
+        problems.append(f"rollout.canary_percent: {rollout.canary_percent} must be "
+                        f"{CANARY_BOUNDS[0]}..{CANARY_BOUNDS[1]} (SageMaker: canary size <= 50% of the new fleet)")
+    if rollout.strategy == "linear" and _outside(rollout.step_percent, LINEAR_BOUNDS):
+        problems.append(f"rollout.step_percent: {rollout.step_percent} must be {LINEAR_BOUNDS[0]}..{LINEAR_BOUNDS[1]} "
+                        "(SageMaker: linear step 10-50% of the new fleet)")
+    if not problems:
+        waits = traffic_shifts(rollout) * rollout.wait_seconds + rollout.termination_wait_seconds
+        if waits + PROVISIONING_ALLOWANCE_SECONDS > EXECUTION_TIMEOUT_BOUNDS[1]:
+            problems.append(f"rollout: {traffic_shifts(rollout)} shifts x {rollout.wait_seconds}s + "
+                            f"{rollout.termination_wait_seconds}s termination wait + {PROVISIONING_ALLOWANCE_SECONDS}s "
+                            f"provisioning exceed SageMaker's maximum execution timeout "
+                            f"({EXECUTION_TIMEOUT_BOUNDS[1]}s); shorten the waits or use bigger steps")
+    if rollout.strategy != "all-at-once":
+        for v in variants:
+            if v.instance_type.startswith("ml.inf1."):
+                problems.append(f"rollout.strategy: {rollout.strategy} is ignored for inf1 instances (variant "
+                                f"{v.name}); SageMaker falls back to all-at-once without baking, so say so: "
+                                "strategy all-at-once")
+            elif v.weight > 0 and v.instance_count < 2:
+                problems.append(f"rollout.strategy: {rollout.strategy} needs at least 2 instances in variant "
+                                f"{v.name} (a step must be <= 50% of the new fleet; one instance cannot be split)")
+    return problems

@@ -1,0 +1,125 @@
+"""Least-privilege IAM statements for the SageMaker roles this project creates (pure builders).
+
+- `endpoint_statements`: an endpoint's execution role reads its model prefix, pulls its ECR repository,
+  writes its data-capture prefix, uses the stack key, writes its own log group and its metrics namespace.
+- `monitor_statements`: a Model Monitor role reads data capture and baselines, writes reports.
+
+The only `*` resources are where AWS supports nothing narrower, each listed here: ecr:GetAuthorizationToken,
+cloudwatch:PutMetricData (pinned by a `cloudwatch:namespace` condition) and the ec2:Describe* calls a
+VPC-attached job needs (only when a VPC is configured).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.aws.iam import (
+    ECR_AUTH,
+    ECR_PULL,
+    KMS_DECRYPT,
+    LOGS_WRITE,
+    METRICS_WRITE,
+    S3_LIST,
+    S3_READ,
+    S3_WRITE,
+    Statement,
+)
+
+# Data keys for SSE-KMS reads and writes (no ReEncrypt: nothing here re-wraps keys).
+KMS_DATA_KEY = (*KMS_DECRYPT, "kms:GenerateDataKey")
+ENI_MANAGE = ("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+              "ec2:DeleteNetworkInterfacePermission")
+ENI_DESCRIBE = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a role lives: partition, region and account, for the ARNs built here."""
+
+    partition: str
+    region: str
+    account: str
+
+    def arn(self, service: str, resource: str, regional: bool = True) -> str:
+        return f"arn:{self.partition}:{service}:{self.region if regional else ''}:{self.account}:{resource}"
+
+
+def sagemaker_trust_conditions(scope: Scope) -> dict[str, dict[str, Any]]:
+    """Confused-deputy guard for a role SageMaker assumes: only for this account's SageMaker resources."""
+    return {"StringEquals": {"aws:SourceAccount": scope.account},
+            "ArnLike": {"aws:SourceArn": scope.arn("sagemaker", "*")}}
+
+
+def _objects(bucket_arn: pulumi.Input[str], prefix: str) -> pulumi.Output[str]:
+    return pulumi.Output.concat(bucket_arn, "/", prefix.strip("/"), "/*")
+
+
+def read_prefix(sid: str, bucket_arn: pulumi.Input[str], prefixes: Sequence[str]) -> list[Statement]:
+    """GetObject under each prefix, and ListBucket limited to those prefixes."""
+    clean = [p.strip("/") for p in prefixes]
+    return [
+        Statement(f"{sid}Read", S3_READ, [_objects(bucket_arn, p) for p in clean]),
+        Statement(f"{sid}List", S3_LIST, [bucket_arn],
+                  conditions={"StringLike": {"s3:prefix": sorted({*clean, *(f"{p}/*" for p in clean)})}}),
+    ]
+
+
+def log_group_statement(scope: Scope, log_group: str) -> Statement:
+    group = scope.arn("logs", f"log-group:{log_group}")
+    return Statement("WriteLogs", LOGS_WRITE, [group, f"{group}:log-stream:*"])
+
+
+def metrics_statement(namespace: str) -> Statement:
+    # PutMetricData has no resource-level permissions; the namespace condition is the scope.
+    return Statement("PutMetrics", METRICS_WRITE, ["*"],
+                     conditions={"StringEquals": {"cloudwatch:namespace": namespace}})
+
+
+def vpc_statements(scope: Scope, subnet_ids: Sequence[pulumi.Input[str]],
+                   security_group_ids: Sequence[pulumi.Input[str]]) -> list[Statement]:
+    """Network interfaces in the given subnets/security groups (only when a VPC is configured)."""
+    subnets = [pulumi.Output.concat(scope.arn("ec2", "subnet/"), s) for s in subnet_ids]
+    groups = [pulumi.Output.concat(scope.arn("ec2", "security-group/"), g) for g in security_group_ids]
+    return [
+        Statement("ManageEnis", ENI_MANAGE, [scope.arn("ec2", "network-interface/*"), *subnets, *groups]),
+        Statement("DescribeNetwork", ENI_DESCRIBE, ["*"]),  # Describe* support no resource scoping
+    ]
+
+
+def endpoint_statements(*, scope: Scope, bucket_arn: pulumi.Input[str], model_prefix: str, capture_prefix: str,
+                        repository_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str], endpoint_name: str,
+                        metrics_namespace: str, vpc: tuple[Sequence[Any], Sequence[Any]] | None) -> list[Statement]:
+    """What one endpoint's execution role may do."""
+    statements = [
+        *read_prefix("Model", bucket_arn, [model_prefix]),
+        Statement("WriteCapture", S3_WRITE, [_objects(bucket_arn, capture_prefix)]),
+        Statement("PullImage", ECR_PULL, [repository_arn]),
+        Statement("EcrAuth", ECR_AUTH, ["*"]),  # GetAuthorizationToken only accepts `*`
+        Statement("UseKey", KMS_DATA_KEY, [kms_key_arn]),
+        log_group_statement(scope, f"/aws/sagemaker/Endpoints/{endpoint_name}"),
+        metrics_statement(metrics_namespace),
+    ]
+    if vpc is not None:
+        statements += vpc_statements(scope, *vpc)
+    return statements
+
+
+def monitor_statements(*, scope: Scope, bucket_arn: pulumi.Input[str], read_prefixes: Sequence[str],
+                       report_prefix: str, kms_key_arn: pulumi.Input[str], metrics_namespace: str,
+                       vpc: tuple[Sequence[Any], Sequence[Any]] | None) -> list[Statement]:
+    """What the Model Monitor role may do: read capture + baselines, write reports, publish drift metrics."""
+    statements = [
+        *read_prefix("Inputs", bucket_arn, read_prefixes),
+        Statement("WriteReports", S3_WRITE, [_objects(bucket_arn, report_prefix)]),
+        Statement("UseKey", KMS_DATA_KEY, [kms_key_arn]),
+        log_group_statement(scope, "/aws/sagemaker/ProcessingJobs"),
+        metrics_statement(metrics_namespace),
+    ]
+    if vpc is not None:
+        statements += vpc_statements(scope, *vpc)
+    return statements

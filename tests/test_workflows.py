@@ -1,0 +1,106 @@
+"""GitHub Actions workflows: actionlint passes, and the security properties we rely on hold."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@([0-9a-f]{40}|v\d+\.\d+\.\d+)$")
+
+
+def _actionlint() -> str:
+    local = Path(sys.executable).parent / "actionlint"
+    found = str(local) if local.exists() else shutil.which("actionlint")
+    if not found:
+        pytest.fail("actionlint is not installed: pip install -r policy/requirements-test.txt")
+    return found
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def _jobs() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(p.name, name, job) for p in WORKFLOWS for name, job in _load(p)["jobs"].items()]
+
+
+def _steps() -> list[tuple[str, dict[str, Any]]]:
+    return [(f"{wf}:{job}", step) for wf, job, spec in _jobs() for step in spec.get("steps", [])]
+
+
+def test_expected_workflows_exist() -> None:
+    assert {p.name for p in WORKFLOWS} >= {"ci.yml", "preview.yml", "deploy.yml", "drift.yml"}
+
+
+def test_actionlint_passes() -> None:
+    result = subprocess.run([_actionlint(), "-color=false", *map(str, WORKFLOWS)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_default_permissions_are_empty(path: Path) -> None:
+    assert _load(path)["permissions"] == {}
+
+
+def test_every_job_sets_its_own_permissions() -> None:
+    missing = [f"{wf}:{job}" for wf, job, spec in _jobs() if "permissions" not in spec]
+    assert missing == []
+
+
+def test_no_expressions_inside_run_scripts() -> None:
+    """Untrusted input (PR titles, branch names, inputs) reaches scripts only through env:."""
+    offending = [where for where, step in _steps() if "${{" in str(step.get("run", ""))]
+    offending += [where for where, step in _steps()
+                  if "github.event" in str(step.get("with", {}).get("script", ""))]
+    assert offending == []
+
+
+def test_every_action_is_pinned_to_an_exact_version() -> None:
+    loose = [f"{where}: {step['uses']}" for where, step in _steps()
+             if "uses" in step and not PINNED.match(step["uses"])]
+    assert loose == []
+
+
+def test_checkout_never_persists_credentials() -> None:
+    leaky = [where for where, step in _steps() if str(step.get("uses", "")).startswith("actions/checkout@")
+             and step.get("with", {}).get("persist-credentials") is not False]
+    assert leaky == []
+
+
+def test_id_token_only_where_clouds_are_reached() -> None:
+    for wf, job, spec in _jobs():
+        if spec["permissions"].get("id-token") == "write":
+            assert any(str(s.get("uses", "")).startswith("pulumi/actions@") for s in spec["steps"]), (wf, job)
+
+
+def test_prod_deploys_need_the_prod_environment_and_never_overlap() -> None:
+    prod = _load(ROOT / ".github" / "workflows" / "deploy.yml")["jobs"]["prod"]
+    assert prod["environment"] == "prod"
+    assert prod["concurrency"]["cancel-in-progress"] is False
+    assert "${{ matrix.stack }}" in prod["concurrency"]["group"]
+    pulumi = next(s for s in prod["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@"))
+    assert pulumi["with"]["command"] == "up" and pulumi["with"]["policyPacks"] == "policy"
+
+
+def test_stack_matrices_come_from_the_stacks_job() -> None:
+    for wf, job, spec in _jobs():
+        stacks = spec.get("strategy", {}).get("matrix", {}).get("stack")
+        if stacks is not None:
+            assert "needs.stacks.outputs." in stacks and "stacks" in spec["needs"], (wf, job)
+
+
+def test_cloud_logins_use_oidc_without_long_lived_keys() -> None:
+    text = "\n".join(p.read_text() for p in WORKFLOWS)
+    for key in ("aws-access-key-id", "aws-secret-access-key", "credentials_json", "client-secret", "creds:"):
+        assert key not in text
+    assert "role-to-assume:" in text and "workload_identity_provider:" in text and "client-id:" in text
