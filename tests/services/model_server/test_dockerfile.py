@@ -100,8 +100,8 @@ def test_dependencies_come_only_from_the_pinned_requirements(stages: list[Stage]
 
 
 def test_dockerignore_keeps_caches_and_artifacts_out_of_the_context() -> None:
-    patterns = [p.strip() for p in (SERVICE / ".dockerignore").read_text().splitlines()
-                if p.strip() and not p.startswith("#")]
+    patterns = [
+        p.strip() for p in (SERVICE / ".dockerignore").read_text().splitlines() if p.strip() and not p.startswith("#")
+    ]
     for expected in ("**/__pycache__", "*.onnx"):
         assert expected in patterns
-
