@@ -35,6 +35,8 @@ class Statement:
     resources: Sequence[Any]
     effect: str = "Allow"
     conditions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    principals: dict[str, Any] = field(default_factory=dict)
+    """Resource policies only (key and bucket policies), e.g. `{"Service": "logs.amazonaws.com"}`."""
 
     def __post_init__(self) -> None:
         if not self.sid.isalnum():
@@ -52,6 +54,8 @@ def _render(statements: Sequence[Statement], resolved: Sequence[Sequence[str]]) 
             "Action": sorted(set(stmt.actions)),
             "Resource": sorted(set(resources)) if len(set(resources)) > 1 else resources[0],
         }
+        if stmt.principals:
+            entry["Principal"] = stmt.principals
         if stmt.conditions:
             entry["Condition"] = stmt.conditions
         body.append(entry)
