@@ -1,0 +1,119 @@
+"""ContainerRegistry (ECR): one private repository per service.
+
+Scan on push, IMMUTABLE tags (a tag names one image forever, so a slot's tag pins what it runs),
+KMS encryption with the stack key, and a lifecycle policy: untagged images expire after N days and
+only the newest N tagged images are kept. Keep N above the number of tags your slots and rollbacks
+may still reference: an expired image cannot be pulled when an endpoint scales out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.aws.iam import ECR_AUTH, ECR_PULL, Statement
+from components.naming import Namer, check_aws_name
+
+
+@dataclass(frozen=True)
+class ContainerRegistryArgs:
+    namer: Namer
+    """Builds the repository names: `<prefix>-<env>-<service>`."""
+    services: Sequence[str]
+    """Services that get a repository (e.g. `("fraud", "churn")`)."""
+    kms_key_arn: pulumi.Input[str]
+    """The stack key (Encryption.key_arn); ECR encrypts layers with it."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every repository."""
+    protect: bool = False
+    """Protect and retain the repositories (prod)."""
+    untagged_expiry_days: int = 7
+    """Untagged images expire after this many days."""
+    keep_tagged_images: int = 30
+    """Tagged images kept per repository (newest first); older ones expire."""
+    allow_force_delete: bool = False
+    """Let `pulumi destroy` delete repositories that still hold images (dev only; never with `protect`)."""
+
+    def __post_init__(self) -> None:
+        errors = [check_aws_name("ecr-repository", self.repository_name(s)) for s in self.services]
+        if not self.services:
+            errors.append("services is empty: list at least one service")
+        if len(set(self.services)) != len(self.services):
+            errors.append(f"services {list(self.services)} has duplicates")
+        if self.untagged_expiry_days < 1:
+            errors.append(f"untagged_expiry_days={self.untagged_expiry_days}: must be at least 1")
+        if self.keep_tagged_images < 1:
+            errors.append(f"keep_tagged_images={self.keep_tagged_images}: must be at least 1")
+        if self.allow_force_delete and self.protect:
+            errors.append("allow_force_delete=True with protect=True: a protected repository keeps its images; "
+                          "set allow_force_delete=False")
+        errors = [e for e in errors if e]
+        if errors:
+            raise ValueError("; ".join(errors))
+
+    def repository_name(self, service: str) -> str:
+        return self.namer.name(service)
+
+
+def lifecycle_policy(untagged_expiry_days: int, keep_tagged_images: int) -> str:
+    """ECR lifecycle policy JSON. `tagStatus: tagged` requires a tag pattern; `*` matches every tag."""
+    rules = [
+        {"rulePriority": 1, "description": f"Expire untagged images after {untagged_expiry_days} days",
+         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                       "countNumber": untagged_expiry_days},
+         "action": {"type": "expire"}},
+        {"rulePriority": 2, "description": f"Keep the newest {keep_tagged_images} tagged images",
+         "selection": {"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan",
+                       "countNumber": keep_tagged_images},
+         "action": {"type": "expire"}},
+    ]
+    return json.dumps({"rules": rules}, sort_keys=True)
+
+
+class ContainerRegistry(pulumi.ComponentResource):
+    """One ECR repository per service, each with its lifecycle policy."""
+
+    repository_urls: dict[str, pulumi.Output[str]]
+    repository_arns: dict[str, pulumi.Output[str]]
+    repository_names: dict[str, pulumi.Output[str]]
+    registry_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:aws:ContainerRegistry", name, None, opts)
+        policy = lifecycle_policy(args.untagged_expiry_days, args.keep_tagged_images)
+        self.repository_urls, self.repository_arns, self.repository_names = {}, {}, {}
+        registry_ids = []
+        for service in args.services:
+            repo = aws.ecr.Repository(
+                f"{name}-{service}",
+                name=args.repository_name(service),
+                image_tag_mutability="IMMUTABLE",
+                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+                encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
+                    encryption_type="KMS", kms_key=args.kms_key_arn)],
+                force_delete=args.allow_force_delete,
+                tags=dict(args.tags),
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+            )
+            aws.ecr.LifecyclePolicy(f"{name}-{service}-lifecycle", repository=repo.name, policy=policy,
+                                    opts=pulumi.ResourceOptions(parent=self))
+            self.repository_urls[service] = repo.repository_url
+            self.repository_arns[service] = repo.arn
+            self.repository_names[service] = repo.name
+            registry_ids.append(repo.registry_id)
+        self.registry_id = registry_ids[0]
+        self.register_outputs({"repository_urls": self.repository_urls, "repository_arns": self.repository_arns,
+                               "registry_id": self.registry_id})
+
+    def grant_pull(self, service: str) -> list[Statement]:
+        """IAM: pull `service`'s images (the auth token call cannot be scoped; the pulls are)."""
+        if service not in self.repository_arns:
+            raise KeyError(f"no repository for service {service!r}; known: {', '.join(self.repository_arns)}")
+        # ECR decrypts layers through its own KMS grant on the repository, so pullers need no KMS permission.
+        return [Statement("EcrAuthorizationToken", ECR_AUTH, ["*"]),
+                Statement("Pull" + "".join(p.capitalize() for p in service.replace("_", "-").split("-")),
+                          ECR_PULL, [self.repository_arns[service]])]

@@ -1,0 +1,102 @@
+"""ServiceImage: build a service's image and push it to its ECR repository, or pin an existing image.
+
+The build uses `pulumi_docker.Image` with the repository root as context (the Dockerfile copies
+`services/` from there), for linux/amd64 (SageMaker and the GPU nodes), authenticating with the
+registry's short-lived ECR token. The tag comes from config and is never `latest`: repositories are
+IMMUTABLE, and a moving tag would make a slot's image ambiguous. `image_uri` is the pushed digest
+(`repo@sha256:...`), so an endpoint runs exactly the image that was built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker as docker
+
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_IMAGE_URI = re.compile(r"[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})")
+
+
+@dataclass(frozen=True)
+class ServiceImageArgs:
+    service: str
+    """The service this image serves (names the resources)."""
+    image_tag: str = ""
+    """Tag to build and push (e.g. a git SHA or `1.4.2`); never `latest`. Required unless `image_uri`."""
+    repository_url: pulumi.Input[str] | None = None
+    """ECR repository URL (ContainerRegistry.repository_urls[service]). Required unless `image_uri`."""
+    registry_id: pulumi.Input[str] | None = None
+    """ECR registry (account) id for the auth token (ContainerRegistry.registry_id)."""
+    image_uri: str | None = None
+    """Pin an existing image (`repo:tag` or `repo@sha256:...`) instead of building one."""
+    dockerfile: str = "services/model_server/Dockerfile"
+    """Dockerfile path, relative to the project root (where Pulumi runs the program)."""
+    context: str = "."
+    """Build context, relative to the project root (default: the repository root)."""
+    platform: str = "linux/amd64"
+    """Target platform of the build."""
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    """Docker build arguments."""
+
+    def __post_init__(self) -> None:
+        errors = []
+        if self.image_uri is not None:
+            if not _IMAGE_URI.fullmatch(self.image_uri):
+                errors.append(f"image_uri {self.image_uri!r}: expected <registry>/<repository>:<tag> or "
+                              "<registry>/<repository>@sha256:<digest>")
+            elif self.image_uri.endswith(":latest"):
+                errors.append(f"image_uri {self.image_uri!r}: `latest` moves; pin a version tag or a digest")
+            if self.image_tag or self.repository_url is not None:
+                errors.append("image_uri pins an existing image: leave image_tag and repository_url unset")
+        else:
+            if not self.image_tag:
+                errors.append("image_tag is empty: set the tag to build (e.g. the git SHA), or pin image_uri")
+            elif self.image_tag == "latest":
+                errors.append("image_tag 'latest' is refused: repositories are IMMUTABLE and slots pin versions; "
+                              "use a version tag or the git SHA")
+            elif not _TAG.fullmatch(self.image_tag):
+                errors.append(f"image_tag {self.image_tag!r}: Docker tags are [A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}")
+            if self.repository_url is None or self.registry_id is None:
+                errors.append("repository_url and registry_id are required to build and push "
+                              "(from ContainerRegistry)")
+        if errors:
+            raise ValueError("; ".join(errors))
+
+    @property
+    def builds(self) -> bool:
+        return self.image_uri is None
+
+
+class ServiceImage(pulumi.ComponentResource):
+    """The image a service's slots run: built and pushed here, or pinned."""
+
+    image_uri: pulumi.Output[str]
+    """Digest-pinned URI of the pushed image (or the pinned `image_uri`)."""
+    image_name: pulumi.Output[str]
+    """`<repository>:<tag>` as pushed (or the pinned `image_uri`)."""
+
+    def __init__(self, name: str, args: ServiceImageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:aws:ServiceImage", name, None, opts)
+        if not args.builds:
+            self.image_uri = self.image_name = pulumi.Output.from_input(str(args.image_uri))
+        else:
+            token = aws.ecr.get_authorization_token_output(registry_id=args.registry_id,
+                                                           opts=pulumi.InvokeOutputOptions(parent=self))
+            image = docker.Image(
+                f"{name}-image",
+                image_name=pulumi.Output.concat(args.repository_url, ":", args.image_tag),
+                build=docker.DockerBuildArgs(
+                    context=args.context, dockerfile=args.dockerfile,
+                    platform=args.platform, args=dict(args.build_args) or None),
+                registry=docker.RegistryArgs(
+                    server=args.repository_url, username=token.user_name,
+                    password=pulumi.Output.secret(token.password)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.image_name = image.image_name
+            self.image_uri = image.repo_digest
+        self.register_outputs({"image_uri": self.image_uri, "image_name": self.image_name})
