@@ -81,3 +81,13 @@ def assume_role_policy(service: str, conditions: dict[str, dict[str, Any]] | Non
     if conditions:
         statement["Condition"] = conditions
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]}, sort_keys=True)
+
+
+def irsa_trust_policy(oidc_provider_arn: str, issuer_url: str, namespace: str, service_account: str) -> str:
+    """Trust policy letting one Kubernetes service account assume a role through the cluster's OIDC provider."""
+    issuer = issuer_url.removeprefix("https://")
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                                       f"{issuer}:aud": "sts.amazonaws.com"}}}]}, sort_keys=True)

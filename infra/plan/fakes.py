@@ -177,6 +177,19 @@ _RESOURCES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _named_arn("sagemaker", "endpoint-config"),
     "aws:sagemaker/endpoint:Endpoint": _named_arn("sagemaker", "endpoint"),
     "docker:index/image:Image": _docker_image,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda ctx: dict.fromkeys(("id", "arn"), ctx.arn(
+        "iam", "oidc-provider/" + str(ctx.inputs.get("url", "")).removeprefix("https://"), regional=False)),
+    "aws:ec2/launchTemplate:LaunchTemplate": lambda ctx: {
+        "id": f"lt-0{digest(ctx.type, ctx.name, length=16)}", "latestVersion": 1, "defaultVersion": 1,
+        "arn": ctx.arn("ec2", f"launch-template/lt-0{digest(ctx.type, ctx.name, length=16)}")},
+    "aws:eks/nodeGroup:NodeGroup": lambda ctx: {
+        "arn": ctx.arn("eks", f"nodegroup/{ctx.inputs.get('clusterName')}/{ctx.inputs.get('nodeGroupName')}/"
+                              f"{digest(ctx.name, length=8)}-{digest(ctx.name, 'n', length=4)}"),
+        "id": f"{ctx.inputs.get('clusterName')}:{ctx.inputs.get('nodeGroupName')}", "status": "ACTIVE"},
+    "aws:eks/addon:Addon": lambda ctx: {
+        "arn": ctx.arn("eks", f"addon/{ctx.inputs.get('clusterName')}/{ctx.inputs.get('addonName')}/"
+                              f"{digest(ctx.name, length=8)}"),
+        "id": f"{ctx.inputs.get('clusterName')}:{ctx.inputs.get('addonName')}"},
 }
 
 
