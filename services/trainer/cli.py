@@ -13,7 +13,7 @@ from pathlib import Path
 
 from services.trainer import tracking
 from services.trainer.training import DEFAULT_MODEL_NAME, METADATA_FILE, train
-from services.trainer.upload import UploadError, resolve_destination, upload_artifacts
+from services.trainer.upload import UploadError, parse_destination, upload_artifacts
 
 PROG = "python -m services.trainer"
 
@@ -26,16 +26,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--test-size", type=float, default=0.2, help="held-out fraction (default: 0.2)")
     p.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help=f"default: {DEFAULT_MODEL_NAME}")
     p.add_argument("--model-version", help="default: first 12 hex digits of model.onnx's SHA-256")
-    p.add_argument(
-        "--git-sha", help="source revision to record (default: git rev-parse HEAD, else 'unknown')"
-    )
+    p.add_argument("--git-sha", help="source revision to record (default: git rev-parse HEAD, else 'unknown')")
     p.add_argument(
         "--tracking-uri",
         help="MLflow tracking URI or local folder (default: $MLFLOW_TRACKING_URI, else ./mlruns)",
     )
     p.add_argument("--experiment", default=tracking.DEFAULT_EXPERIMENT, help="MLflow experiment name")
     p.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
-    p.add_argument("--upload", metavar="URI", help="also upload the directory to s3://bucket/prefix")
+    p.add_argument(
+        "--upload", metavar="URI", help="also upload the directory to s3://bucket/prefix or gs://bucket/prefix"
+    )
     return p
 
 
@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if not 0.0 < args.test_size < 1.0:
         return _fail(2, f"--test-size must be between 0 and 1 (exclusive), got {args.test_size}")
-    if args.upload and "{" not in args.upload:
+    if args.upload:
         try:  # reject a bad destination before spending time on training
-            resolve_destination(args.upload, args.out)
+            parse_destination(args.upload, name="name", version="version")
         except UploadError as exc:
             return _fail(2, str(exc))
     try:

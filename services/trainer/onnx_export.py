@@ -72,9 +72,7 @@ def check_parity(model_bytes: bytes, pipeline: Pipeline, x: np.ndarray) -> float
     import onnxruntime  # imported here: only the parity check needs the runtime
 
     session = onnxruntime.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
-    labels, probabilities = session.run(
-        [LABEL_OUTPUT, PROBABILITY_OUTPUT], {INPUT_NAME: x.astype(np.float32)}
-    )
+    labels, probabilities = session.run([LABEL_OUTPUT, PROBABILITY_OUTPUT], {INPUT_NAME: x.astype(np.float32)})
     expected = pipeline.predict_proba(x.astype(np.float32))
     worst = float(np.max(np.abs(probabilities - expected)))
     if worst > PARITY_TOLERANCE or not np.array_equal(labels, pipeline.predict(x.astype(np.float32))):

@@ -60,9 +60,7 @@ def train(
     pipeline = model.fit(data)
     metrics = model.evaluate(pipeline, data)
 
-    onnx_model = onnx_export.to_onnx(
-        pipeline, len(data.feature_names), graph_name=model_name.replace("-", "_")
-    )
+    onnx_model = onnx_export.to_onnx(pipeline, len(data.feature_names), graph_name=model_name.replace("-", "_"))
     model_bytes = onnx_model.SerializeToString()
     parity = onnx_export.check_parity(model_bytes, pipeline, data.x_test)
     model_sha256 = hashlib.sha256(model_bytes).hexdigest()

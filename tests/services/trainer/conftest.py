@@ -14,7 +14,8 @@ from services.trainer import train
 FIXED_SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -31,7 +32,7 @@ def moto_endpoint() -> Iterator[str]:
     """URL of a moto server (real HTTP) for the whole session; stopped afterwards."""
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

@@ -63,21 +63,15 @@ def test_metrics_show_a_useful_model(meta: dict[str, Any]) -> None:
     metrics = meta["metrics"]
     assert metrics["test_accuracy"] > 0.9
     assert metrics["test_roc_auc"] > 0.95
-    assert all(
-        0.0 <= metrics[k] <= 1.0 for k in ("test_accuracy", "test_f1", "test_roc_auc", "train_accuracy")
-    )
+    assert all(0.0 <= metrics[k] <= 1.0 for k in ("test_accuracy", "test_f1", "test_roc_auc", "train_accuracy"))
 
 
 def test_onnx_model_serves_with_the_names_in_metadata(
     artifact_dir: Path, meta: dict[str, Any], baseline_rows: tuple[list[str], np.ndarray]
 ) -> None:
-    session = onnxruntime.InferenceSession(
-        str(artifact_dir / meta["model_file"]), providers=["CPUExecutionProvider"]
-    )
+    session = onnxruntime.InferenceSession(str(artifact_dir / meta["model_file"]), providers=["CPUExecutionProvider"])
     _, rows = baseline_rows
-    labels, probabilities = session.run(
-        meta["output_names"], {meta["input_name"]: rows[:50].astype(np.float32)}
-    )
+    labels, probabilities = session.run(meta["output_names"], {meta["input_name"]: rows[:50].astype(np.float32)})
     assert labels.dtype == np.int64 and labels.shape == (50,)
     assert probabilities.dtype == np.float32 and probabilities.shape == (50, 2)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
@@ -131,9 +125,7 @@ def test_constraints_json_follows_model_monitor_schema(artifact_dir: Path, meta:
     assert 0 < config["distribution_constraints"]["comparison_threshold"] < 1
 
 
-def test_baseline_summary_matches_the_csv(
-    artifact_dir: Path, baseline_rows: tuple[list[str], np.ndarray]
-) -> None:
+def test_baseline_summary_matches_the_csv(artifact_dir: Path, baseline_rows: tuple[list[str], np.ndarray]) -> None:
     header, rows = baseline_rows
     summary = _json(artifact_dir / "baseline_summary.json")
     assert summary["row_count"] == rows.shape[0]
@@ -144,9 +136,7 @@ def test_baseline_summary_matches_the_csv(
 
 
 def test_git_sha_is_head_of_the_checkout_or_unknown(tmp_path: Path) -> None:
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
-    )
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     expected = head.stdout.strip() if head.returncode == 0 else "unknown"
     assert git_sha(REPO_ROOT) == expected
     assert git_sha(tmp_path) == "unknown"  # not a repository

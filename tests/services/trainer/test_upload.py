@@ -1,4 +1,4 @@
-"""Uploading the artifact directory to S3 (moto in server mode, real boto3 over HTTP)."""
+"""Uploading the artifact directory: S3 via moto in server mode, GCS via a storage emulator (real HTTP)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from services.trainer import UploadError, upload_artifacts
 from services.trainer.cli import main
+from tests.services.trainer.conftest import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -27,7 +29,7 @@ def test_upload_puts_every_file_under_the_versioned_prefix(artifact_dir: Path, a
     s3.create_bucket(Bucket="artifacts-api")
     meta = json.loads((artifact_dir / "metadata.json").read_text())
 
-    uploaded = upload_artifacts(artifact_dir, "s3://artifacts-api/models/{name}/{version}", s3_client=s3)
+    uploaded = upload_artifacts(artifact_dir, "s3://artifacts-api/models/{name}/{version}", client=s3)
 
     prefix = f"models/{meta['name']}/{meta['version']}"
     listed = s3.list_objects_v2(Bucket="artifacts-api", Prefix=prefix)["Contents"]
@@ -35,10 +37,7 @@ def test_upload_puts_every_file_under_the_versioned_prefix(artifact_dir: Path, a
     assert uploaded == sorted(f"s3://artifacts-api/{o['Key']}" for o in listed)
     model = s3.get_object(Bucket="artifacts-api", Key=f"{prefix}/model.onnx")
     assert model["Body"].read() == (artifact_dir / "model.onnx").read_bytes()
-    assert (
-        s3.head_object(Bucket="artifacts-api", Key=f"{prefix}/metadata.json")["ContentType"]
-        == "application/json"
-    )
+    assert s3.head_object(Bucket="artifacts-api", Key=f"{prefix}/metadata.json")["ContentType"] == "application/json"
 
 
 def test_cli_trains_and_uploads_using_the_aws_environment(tmp_path: Path, aws_env: str) -> None:
@@ -81,9 +80,9 @@ def test_missing_bucket_fails_with_exit_1_and_says_why(
 @pytest.mark.parametrize(
     ("uri", "hint"),
     [
-        ("gs://bucket/models", "gcloud storage cp"),
-        ("ftp://host/x", "expected s3://bucket/prefix"),
+        ("ftp://host/x", "expected s3://bucket/prefix or gs://bucket/prefix"),
         ("s3://", "expected s3://bucket/prefix"),
+        ("s3://bucket/{stage}", "only {name} and {version}"),
     ],
 )
 def test_unsupported_destination_is_rejected_before_training(
@@ -98,3 +97,50 @@ def test_unsupported_destination_is_rejected_before_training(
 def test_unknown_placeholder_in_prefix_is_an_upload_error(artifact_dir: Path) -> None:
     with pytest.raises(UploadError, match=r"only \{name\} and \{version\}"):
         upload_artifacts(artifact_dir, "s3://bucket/{stage}/model")
+
+
+@pytest.fixture(scope="module")
+def gcs_emulator() -> Iterator[str]:
+    """A GCS emulator on 127.0.0.1 (in memory) for this module; stopped afterwards."""
+    from gcp_storage_emulator.server import create_server
+
+    port = free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def test_gcs_upload_puts_every_file_under_the_prefix(
+    artifact_dir: Path, gcs_emulator: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(project="test", credentials=AnonymousCredentials())
+    client.create_bucket("vertex-artifacts")
+
+    uploaded = upload_artifacts(artifact_dir, "gs://vertex-artifacts/models/{version}", client=client)
+
+    meta = json.loads((artifact_dir / "metadata.json").read_text())
+    blobs = {blob.name: blob for blob in client.list_blobs("vertex-artifacts")}
+    assert sorted(blobs) == sorted(f"models/{meta['version']}/{p.name}" for p in artifact_dir.iterdir())
+    assert uploaded == sorted(f"gs://vertex-artifacts/{name}" for name in blobs)
+    model = client.bucket("vertex-artifacts").blob(f"models/{meta['version']}/model.onnx").download_as_bytes()
+    assert model == (artifact_dir / "model.onnx").read_bytes()
+
+
+def test_cli_uploads_to_gcs_with_the_default_client(
+    tmp_path: Path, gcs_emulator: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "test")
+    from google.cloud import storage
+
+    storage.Client().create_bucket("cli-artifacts")
+    assert main(["--out", str(tmp_path / "m"), "--no-mlflow", "--upload", "gs://cli-artifacts/demo"]) == 0
+    assert "gs://cli-artifacts/demo/model.onnx" in json.loads(capsys.readouterr().out)["uploaded"]
+    assert {b.name for b in storage.Client().list_blobs("cli-artifacts")} >= {"demo/model.onnx", "demo/metadata.json"}
