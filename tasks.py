@@ -5,7 +5,7 @@
     python3 tasks.py test           # set up, then run the whole test suite
     python3 tasks.py lint           # ruff over the repository
     python3 tasks.py plans          # refresh the committed plans/<stack>.json snapshots
-    python3 tasks.py docs           # regenerate docs/config.md from the config models
+    python3 tasks.py docs           # regenerate the config reference (docs/config.md, README.md)
     python3 tasks.py bench          # run the benchmarks (plan timing, serving) and print the numbers
 
 The virtualenv is rebuilt when a requirements file changes (a hash is kept in .venv/).
@@ -73,9 +73,7 @@ def main(argv: list[str]) -> None:
     elif task == "plans":
         _run(str(PYTHON), "-m", "infra", "plan", "--all", "--out-dir", "plans")
     elif task == "docs":
-        reference = subprocess.run([str(PYTHON), "-m", "infra", "config-reference"], cwd=ROOT, check=True,
-                                   capture_output=True, text=True).stdout
-        (ROOT / "docs" / "config.md").write_text(reference, encoding="utf-8")
+        _run(str(PYTHON), "-m", "infra", "config-reference", "--write")
     elif task == "bench":
         _run(str(PYTHON), "benchmarks/plan.py", *args)
         _run(str(PYTHON), "benchmarks/serve.py")

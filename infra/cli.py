@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=("text", "markdown"), default="text")
     diff.add_argument("--expect-no-changes", action="store_true", help="exit 3 when anything changed")
 
-    sub.add_parser("config-reference", help="print the config reference (markdown) generated from the models")
+    ref = sub.add_parser("config-reference", help="the config reference (markdown) generated from the models")
+    ref.add_argument("--write", action="store_true", help="update docs/config.md and README.md instead of printing")
     return parser
 
 
@@ -66,9 +67,12 @@ def _run(args: argparse.Namespace) -> int:
         return _plan(args)
     if args.command == "diff":
         return _diff(args)
-    from infra.config_reference import render_reference
+    from infra.config_reference import render_reference, write_reference
 
-    sys.stdout.write(render_reference())
+    if args.write:
+        write_reference()
+    else:
+        sys.stdout.write(render_reference())
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from infra.config import NAMESPACE, PlatformConfig
+from infra.stackfile import PROJECT_ROOT, stack_names
 
 _HEADER = f"""# Config reference
 
@@ -107,4 +108,43 @@ def render_reference() -> str:
               "| `monitoring.driftSchedule` | `hourly` | `daily` |",
               "| `monitoring.dataCapturePercent` | 20 | 100 (dev), 20 (staging) |",
               "| `gpu.desiredNodes` | `gpu.minNodes` | `gpu.minNodes` |", ""]
-    return "\n".join(lines)
+    return "\n".join(lines + _per_stack())
+
+
+def _per_stack() -> list[str]:
+    """What each committed stack file sets (everything else is a default above)."""
+    import yaml
+
+    lines = ["## Per stack", "", "What each `Pulumi.<stack>.yaml` sets; every other key takes its default.", ""]
+    for stack in stack_names():
+        config = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
+        lines += [f"### `{stack}`", "", "| Key | Value |", "|---|---|"]
+        for key, value in config.items():
+            lines += [f"| `{path}` | `{json.dumps(leaf)}` |" for path, leaf in _leaves(key, value)]
+        lines.append("")
+    return lines
+
+
+def _leaves(path: str, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, dict) and set(value) != {"secure"}:
+        return [leaf for key, sub in value.items() for leaf in _leaves(f"{path}.{key}", sub)]
+    return [(path, "[secret]" if isinstance(value, dict) else value)]
+
+
+README_START, README_END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
+
+
+def readme_with_reference(readme: str, reference: str) -> str:
+    """README.md with the reference (minus its title) between the markers."""
+    head, _, rest = readme.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    body = reference.split("\n", 1)[1].lstrip("\n").replace("\n## ", "\n### ")
+    return f"{head}{README_START}\n{body}{README_END}{tail}"
+
+
+def write_reference() -> None:
+    """Regenerate docs/config.md and the README's config reference section."""
+    reference = render_reference()
+    (PROJECT_ROOT / "docs" / "config.md").write_text(reference, encoding="utf-8")
+    readme = PROJECT_ROOT / "README.md"
+    readme.write_text(readme_with_reference(readme.read_text(encoding="utf-8"), reference), encoding="utf-8")
