@@ -35,9 +35,7 @@ def _instances(payload: Any, where: str, path: Path) -> list[Any]:
                 payload = payload[key]
                 break
         else:
-            raise InputError(
-                path, f"{where}: JSON input has no 'instances' list; capture the request body as sent"
-            )
+            raise InputError(path, f"{where}: JSON input has no 'instances' list; capture the request body as sent")
     if not isinstance(payload, list):
         raise InputError(path, f"{where}: expected a list of instances, got {type(payload).__name__}")
     if payload and not isinstance(payload[0], list | dict):
@@ -49,14 +47,10 @@ def _row(instance: Any, names: Sequence[str], where: str, path: Path) -> list[An
     if isinstance(instance, dict):
         missing = [name for name in names if name not in instance]
         if missing:
-            raise InputError(
-                path, f"{where}: instance lacks feature(s) {missing[:5]}; send every baseline column"
-            )
+            raise InputError(path, f"{where}: instance lacks feature(s) {missing[:5]}; send every baseline column")
         return [instance[name] for name in names]
     if not isinstance(instance, list):
-        raise InputError(
-            path, f"{where}: an instance must be a list or an object, got {type(instance).__name__}"
-        )
+        raise InputError(path, f"{where}: an instance must be a list or an object, got {type(instance).__name__}")
     return instance
 
 
@@ -74,9 +68,7 @@ def _decode(endpoint_input: dict[str, Any], where: str, path: Path) -> tuple[str
             raise InputError(path, f"{where}: BASE64 data does not decode to UTF-8 text ({exc})") from None
         encoding = "CSV" if "csv" in content_type else "JSON"
     if encoding not in {"JSON", "CSV"}:
-        raise InputError(
-            path, f"{where}: unsupported encoding {encoding or '(missing)'!r}; use JSON, CSV or BASE64"
-        )
+        raise InputError(path, f"{where}: unsupported encoding {encoding or '(missing)'!r}; use JSON, CSV or BASE64")
     return encoding.lower(), data
 
 
@@ -90,27 +82,17 @@ def read_capture(path: Path, text: str, names: Sequence[str]) -> list[tuple[str,
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(
-                path, f"{where}: not valid JSON ({exc.msg}); expect one capture record per line"
-            ) from None
-        endpoint_input = (
-            record.get("captureData", {}).get("endpointInput") if isinstance(record, dict) else None
-        )
+            raise InputError(path, f"{where}: not valid JSON ({exc.msg}); expect one capture record per line") from None
+        endpoint_input = record.get("captureData", {}).get("endpointInput") if isinstance(record, dict) else None
         if not isinstance(endpoint_input, dict):
-            raise InputError(
-                path, f"{where}: no captureData.endpointInput; is this a SageMaker data-capture file?"
-            )
+            raise InputError(path, f"{where}: no captureData.endpointInput; is this a SageMaker data-capture file?")
         kind, data = _decode(endpoint_input, where, path)
         if kind == "csv":
-            rows.extend(
-                (where, [cell.strip() for cell in row]) for row in csv.reader(io.StringIO(data)) if row
-            )
+            rows.extend((where, [cell.strip() for cell in row]) for row in csv.reader(io.StringIO(data)) if row)
             continue
         try:
             payload = json.loads(data)
         except json.JSONDecodeError as exc:
             raise InputError(path, f"{where}: endpointInput.data is not valid JSON ({exc.msg})") from None
-        rows.extend(
-            (where, _row(instance, names, where, path)) for instance in _instances(payload, where, path)
-        )
+        rows.extend((where, _row(instance, names, where, path)) for instance in _instances(payload, where, path))
     return rows

@@ -46,9 +46,7 @@ def _key_value(text: str) -> tuple[str, str]:
 def parser() -> argparse.ArgumentParser:
     """The argument parser (every option documents its default)."""
     p = _Parser(prog=PROG, description=__doc__.splitlines()[0])
-    p.add_argument(
-        "--baseline", type=Path, required=True, help="baseline CSV with a header (e.g. baseline.csv)"
-    )
+    p.add_argument("--baseline", type=Path, required=True, help="baseline CSV with a header (e.g. baseline.csv)")
     p.add_argument(
         "--current",
         type=Path,
@@ -56,18 +54,10 @@ def parser() -> argparse.ArgumentParser:
         help="current data: CSV with a header, or data-capture JSON lines",
     )
     p.add_argument("--out", type=Path, required=True, help="where to write the JSON report")
-    p.add_argument(
-        "--config", type=Path, help="JSON or TOML file with threshold settings (flags override it)"
-    )
-    p.add_argument(
-        "--ks-pvalue", type=float, help=f"family-wise KS significance level (default: {DEFAULTS.ks_pvalue})"
-    )
-    p.add_argument(
-        "--psi-threshold", type=float, help=f"minimum PSI for drift (default: {DEFAULTS.psi_threshold})"
-    )
-    p.add_argument(
-        "--psi-bins", type=int, help=f"baseline-quantile bins for PSI (default: {DEFAULTS.psi_bins})"
-    )
+    p.add_argument("--config", type=Path, help="JSON or TOML file with threshold settings (flags override it)")
+    p.add_argument("--ks-pvalue", type=float, help=f"family-wise KS significance level (default: {DEFAULTS.ks_pvalue})")
+    p.add_argument("--psi-threshold", type=float, help=f"minimum PSI for drift (default: {DEFAULTS.psi_threshold})")
+    p.add_argument("--psi-bins", type=int, help=f"baseline-quantile bins for PSI (default: {DEFAULTS.psi_bins})")
     p.add_argument(
         "--correction",
         choices=statistics.CORRECTIONS,
@@ -84,9 +74,7 @@ def parser() -> argparse.ArgumentParser:
         help="CloudWatch dimension added to every metric (repeatable)",
     )
     p.add_argument("--pushgateway", metavar="URL", help="publish metrics to this Prometheus Pushgateway")
-    p.add_argument(
-        "--pushgateway-job", default=DEFAULT_JOB, help=f"Pushgateway job label (default: {DEFAULT_JOB})"
-    )
+    p.add_argument("--pushgateway-job", default=DEFAULT_JOB, help=f"Pushgateway job label (default: {DEFAULT_JOB})")
     p.add_argument(
         "--grouping-key",
         type=_key_value,
@@ -124,9 +112,7 @@ def _run(args: argparse.Namespace) -> DriftReport:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(report.to_json(), encoding="utf-8")
     except OSError as exc:
-        raise InputError(
-            args.out, f"cannot write the report ({exc.strerror}); choose a writable --out"
-        ) from None
+        raise InputError(args.out, f"cannot write the report ({exc.strerror}); choose a writable --out") from None
     return report
 
 

@@ -49,9 +49,7 @@ class DriftConfig:
         if not 0.0 < self.psi_epsilon < 1.0:
             found.append(f"psi_epsilon must be between 0 and 1 (exclusive), got {self.psi_epsilon}")
         if self.correction not in statistics.CORRECTIONS:
-            found.append(
-                f"correction must be one of {', '.join(statistics.CORRECTIONS)}, got {self.correction!r}"
-            )
+            found.append(f"correction must be one of {', '.join(statistics.CORRECTIONS)}, got {self.correction!r}")
         return found
 
 

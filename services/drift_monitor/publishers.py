@@ -82,9 +82,7 @@ class CloudWatchPublisher:
         """Send all metrics, ``CLOUDWATCH_BATCH`` per call."""
         data = self.metric_data(report)
         for start in range(0, len(data), CLOUDWATCH_BATCH):
-            self.client.put_metric_data(
-                Namespace=self.namespace, MetricData=data[start : start + CLOUDWATCH_BATCH]
-            )
+            self.client.put_metric_data(Namespace=self.namespace, MetricData=data[start : start + CLOUDWATCH_BATCH])
 
 
 _GAUGES: dict[str, tuple[str, str]] = {

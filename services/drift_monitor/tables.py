@@ -64,16 +64,12 @@ def _is_capture(path: Path, text: str) -> bool:
 
 def _number(value: Any, where: str, column: str, path: Path) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise InputError(
-            path, f"{where}, column {column!r}: {value!r} is not a number; drift needs numeric features"
-        )
+        raise InputError(path, f"{where}, column {column!r}: {value!r} is not a number; drift needs numeric features")
     try:
         number = float(value)
     except ValueError:
         shown = value if value != "" else "(empty)"
-        raise InputError(
-            path, f"{where}, column {column!r}: {shown!r} is not a number; fix or drop the row"
-        ) from None
+        raise InputError(path, f"{where}, column {column!r}: {shown!r} is not a number; fix or drop the row") from None
     if not math.isfinite(number):
         raise InputError(path, f"{where}, column {column!r}: {value!r} is not finite; fix or drop the row")
     return number
@@ -99,9 +95,7 @@ def _read_csv(path: Path, text: str) -> Table:
     names = tuple(cell.strip() for cell in header)
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates or "" in names:
-        raise InputError(
-            path, f"header has blank or repeated column names {duplicates or ['']}; name each column once"
-        )
+        raise InputError(path, f"header has blank or repeated column names {duplicates or ['']}; name each column once")
     rows = [(f"line {reader.line_num}", [cell.strip() for cell in row]) for row in reader if row]
     return Table(str(path), "csv", names, _to_array(path, names, rows))
 
@@ -112,9 +106,7 @@ def load_table(path: Path | str, expected_names: Sequence[str] | None = None) ->
     text = _read_text(path)
     if _is_capture(path, text):
         if expected_names is None:
-            raise InputError(
-                path, "a data-capture file has no column names; use a CSV baseline with a header"
-            )
+            raise InputError(path, "a data-capture file has no column names; use a CSV baseline with a header")
         names = tuple(expected_names)
         return Table(str(path), "capture", names, _to_array(path, names, read_capture(path, text, names)))
     table = _read_csv(path, text)

@@ -1,6 +1,7 @@
 """Command line: ``python -m services.trainer --out DIR [--upload s3://bucket/prefix]``.
 
-Exit codes: 0 trained (and uploaded), 1 the upload or MLflow logging failed, 2 bad arguments.
+Exit codes: 0 trained (and uploaded); 1 the ONNX parity check, MLflow logging or the upload
+failed; 2 bad arguments, an unusable --upload URI or an unwritable --out.
 On success one JSON line on stdout says what was written.
 """
 
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from services.trainer import tracking
+from services.trainer.onnx_export import ParityError
 from services.trainer.training import DEFAULT_MODEL_NAME, METADATA_FILE, train
 from services.trainer.upload import UploadError, parse_destination, upload_artifacts
 
@@ -67,9 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             experiment=args.experiment,
         )
     except OSError as exc:
-        return _fail(2, f"cannot write {args.out}: {exc.strerror or exc}")
-    except Exception as exc:  # MLflow server down, bad tracking URI...
-        return _fail(1, f"training finished but logging the run failed: {type(exc).__name__}: {exc}")
+        return _fail(2, f"cannot write {args.out}: {exc.strerror or exc}; choose a writable --out")
+    except ParityError as exc:
+        return _fail(1, str(exc))
+    except tracking.TrackingError as exc:
+        return _fail(1, f"artifacts written to {args.out}, but logging the run failed: {exc}")
     meta = json.loads((out_dir / METADATA_FILE).read_text(encoding="utf-8"))
     summary = {
         "out": str(out_dir),

@@ -21,6 +21,10 @@ DEFAULT_LOCAL_STORE = Path("mlruns")
 DEFAULT_EXPERIMENT = "mlops-platform-demo"
 
 
+class TrackingError(RuntimeError):
+    """MLflow could not record the run (server unreachable, bad URI, permissions...)."""
+
+
 def _is_uri(value: str) -> bool:
     return "://" in value or value in {"databricks", "databricks-uc"}
 
@@ -49,23 +53,25 @@ def log_run(
     import mlflow  # imported here: mlflow is slow to import and only this step needs it
 
     uri, artifact_location = resolve(tracking_uri)
-    client = mlflow.MlflowClient(tracking_uri=uri)
-    found = client.get_experiment_by_name(experiment)
-    experiment_id = (
-        found.experiment_id
-        if found is not None
-        else client.create_experiment(experiment, artifact_location=artifact_location)
-    )
-    run = client.create_run(experiment_id, run_name=run_name, tags=tags)
-    run_id = run.info.run_id
+    try:
+        client = mlflow.MlflowClient(tracking_uri=uri)
+        found = client.get_experiment_by_name(experiment)
+        experiment_id = (
+            found.experiment_id
+            if found is not None
+            else client.create_experiment(experiment, artifact_location=artifact_location)
+        )
+        run_id = client.create_run(experiment_id, run_name=run_name, tags=tags).info.run_id
+    except Exception as exc:  # MLflow raises many types (MlflowException, requests, sqlalchemy)
+        raise TrackingError(f"MLflow at {uri}: {type(exc).__name__}: {exc}") from exc
     try:
         for key, value in params.items():
             client.log_param(run_id, key, value)
         for key, value in metrics.items():
             client.log_metric(run_id, key, value)
         client.log_artifacts(run_id, str(artifact_dir))
-    except Exception:
+    except Exception as exc:
         client.set_terminated(run_id, status="FAILED")
-        raise
+        raise TrackingError(f"MLflow run {run_id} at {uri}: {type(exc).__name__}: {exc}") from exc
     client.set_terminated(run_id, status="FINISHED")
     return run_id

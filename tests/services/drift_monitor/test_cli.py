@@ -187,3 +187,13 @@ def test_real_process_reports_bad_input_without_a_traceback(good_baseline: Path,
         f"python -m services.drift_monitor: error: {bad}: line 2, column 'b': 'two' is not a number; "
         "fix or drop the row"
     )
+
+
+def test_unwritable_report_path_exits_2(
+    good_baseline: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where the report folder should be")
+    out = blocker / "r.json"
+    assert main(["--baseline", str(good_baseline), "--current", str(good_baseline), "--out", str(out)]) == 2
+    assert "cannot write the report" in capsys.readouterr().err

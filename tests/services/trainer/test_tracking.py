@@ -72,3 +72,18 @@ def test_default_is_a_local_store_under_mlruns(monkeypatch: pytest.MonkeyPatch, 
     uri, artifacts = tracking.resolve(None)
     assert uri == f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
     assert artifacts == (tmp_path / "mlruns" / "artifacts").as_uri()
+
+
+def test_unreachable_tracking_server_exits_1_after_writing_the_artifacts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from services.trainer.cli import main
+    from tests.services.trainer.conftest import free_port
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    assert main(["--out", str(tmp_path / "m"), "--tracking-uri", closed]) == 1
+    err = capsys.readouterr().err
+    assert f"artifacts written to {tmp_path / 'm'}, but logging the run failed: MLflow at {closed}" in err
+    assert (tmp_path / "m" / "model.onnx").is_file()

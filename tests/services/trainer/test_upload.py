@@ -144,3 +144,15 @@ def test_cli_uploads_to_gcs_with_the_default_client(
     assert main(["--out", str(tmp_path / "m"), "--no-mlflow", "--upload", "gs://cli-artifacts/demo"]) == 0
     assert "gs://cli-artifacts/demo/model.onnx" in json.loads(capsys.readouterr().out)["uploaded"]
     assert {b.name for b in storage.Client().list_blobs("cli-artifacts")} >= {"demo/model.onnx", "demo/metadata.json"}
+
+
+def test_out_path_that_is_a_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "model"
+    blocker.write_text("not a directory")
+    assert main(["--out", str(blocker), "--no-mlflow"]) == 2
+    assert f"cannot write {blocker}" in capsys.readouterr().err
+
+
+def test_test_size_outside_0_1_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--out", str(tmp_path / "m"), "--no-mlflow", "--test-size", "1.5"]) == 2
+    assert "--test-size must be between 0 and 1" in capsys.readouterr().err
