@@ -1,0 +1,159 @@
+"""Pure functions behind ModelEndpoint: variants, config content, volume keys, rollout plans, alarm specs."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.aws.endpoint_alarms import error_rate_alarm, latency_alarm, utilization_alarm
+from components.aws.endpoint_rollout import RolloutArgs, deployment_plan, rollout_problems
+from components.aws.endpoint_variants import (
+    SlotArgs,
+    Variant,
+    config_content,
+    deployed_variants,
+    slot_problems,
+    volume_kms_supported,
+)
+
+
+def slots(blue: int = 100, green: int = 0, **kw) -> dict[str, SlotArgs]:
+    return {"blue": SlotArgs("img:1", "s3://b/models/x/1/model.tar.gz", "1", weight=blue, **kw),
+            "green": SlotArgs("img:2", "s3://b/models/x/2/model.tar.gz", "2", weight=green, **kw)}
+
+
+def test_both_weighted_slots_become_variants_named_after_them():
+    variants = deployed_variants(slots(90, 10), "blue", keep_warm=False)
+    assert [(v.name, v.weight) for v in variants] == [("blue", 90), ("green", 10)]
+
+
+def test_weight_zero_slot_is_dropped():
+    assert [v.name for v in deployed_variants(slots(100, 0), "blue", keep_warm=False)] == ["blue"]
+
+
+def test_weight_zero_slot_is_kept_when_warm():
+    variants = deployed_variants(slots(100, 0), "blue", keep_warm=True)
+    assert [(v.name, v.weight) for v in variants] == [("blue", 100), ("green", 0)]
+
+
+def test_config_content_changes_with_weight():
+    models = {"blue": "m-blue", "green": "m-green"}
+    a = config_content(deployed_variants(slots(90, 10), "blue", False), models, {})
+    b = config_content(deployed_variants(slots(80, 20), "blue", False), models, {})
+    assert a != b
+
+
+def test_config_content_is_stable_for_same_input():
+    models = {"blue": "m-blue", "green": "m-green"}
+    variants = deployed_variants(slots(90, 10), "blue", False)
+    assert config_content(variants, models, {"k": 1}) == config_content(variants, dict(models), {"k": 1})
+
+
+@pytest.mark.parametrize("instance_type", ["ml.g5.xlarge", "ml.g4dn.xlarge", "ml.p4d.24xlarge", "ml.m5d.large",
+                                           "ml.g6.xlarge", "ml.p5.48xlarge"])
+def test_instance_store_types_take_no_volume_key(instance_type):
+    assert not volume_kms_supported(instance_type)
+
+
+@pytest.mark.parametrize("instance_type", ["ml.m5.large", "ml.c5.xlarge", "ml.inf2.xlarge", "ml.p3.2xlarge"])
+def test_ebs_types_take_a_volume_key(instance_type):
+    assert volume_kms_supported(instance_type)
+
+
+def test_valid_slots_have_no_problems():
+    assert slot_problems(slots(90, 10), "blue", False, 4) == []
+
+
+def test_unknown_instance_type_is_reported_with_family_hint():
+    problems = slot_problems(slots(instance_type="ml.m5.huge"), "blue", False, 4)
+    assert any("ml.m5.huge" in p and "ml.m5.large" in p for p in problems)
+
+
+def test_ec2_name_without_ml_prefix_is_rejected():
+    assert any("g5.xlarge" in p for p in slot_problems(slots(instance_type="g5.xlarge"), "blue", False, 4))
+
+
+def test_all_slot_problems_are_collected():
+    bad = slots(70, 10, instance_count=9)
+    problems = slot_problems(bad, "green", False, 4)
+    assert len([p for p in problems if "instance_count" in p]) == 2
+    assert any("sum to 100" in p for p in problems)
+
+
+def test_live_slot_without_traffic_is_rejected():
+    assert any("live slot 'green'" in p for p in slot_problems(slots(100, 0), "green", False, 4))
+
+
+def test_all_at_once_plan():
+    plan = deployment_plan(RolloutArgs())
+    assert (plan.routing_type, plan.canary_percent, plan.step_percent) == ("ALL_AT_ONCE", None, None)
+
+
+def test_canary_plan_carries_size_and_wait():
+    plan = deployment_plan(RolloutArgs(strategy="canary", canary_percent=10, wait_seconds=900))
+    assert (plan.routing_type, plan.canary_percent, plan.wait_seconds) == ("CANARY", 10, 900)
+
+
+def test_linear_plan_carries_step():
+    plan = deployment_plan(RolloutArgs(strategy="linear", step_percent=25))
+    assert (plan.routing_type, plan.step_percent) == ("LINEAR", 25)
+
+
+def test_execution_timeout_covers_every_wait():
+    rollout = RolloutArgs(strategy="linear", step_percent=25, wait_seconds=600, termination_wait_seconds=600)
+    plan = deployment_plan(rollout)
+    assert plan.maximum_execution_timeout_seconds >= 4 * 600 + 600
+    assert plan.timeout_minutes * 60 > plan.maximum_execution_timeout_seconds
+
+
+def test_execution_timeout_respects_sagemaker_minimum():
+    plan = deployment_plan(RolloutArgs(wait_seconds=0, termination_wait_seconds=0))
+    assert 600 <= plan.maximum_execution_timeout_seconds <= 28800
+
+
+def _variants(count: int = 2, instance_type: str = "ml.m5.large") -> list[Variant]:
+    return [Variant("blue", 100, instance_type, count)]
+
+
+def test_canary_above_half_is_rejected():
+    assert any("canary_percent" in p for p in rollout_problems(RolloutArgs(strategy="canary", canary_percent=60),
+                                                               _variants()))
+
+
+def test_linear_step_below_ten_is_rejected():
+    assert any("step_percent" in p for p in rollout_problems(RolloutArgs(strategy="linear", step_percent=5),
+                                                             _variants()))
+
+
+def test_wait_above_an_hour_is_rejected():
+    assert any("wait_seconds" in p for p in rollout_problems(RolloutArgs(wait_seconds=3601), _variants()))
+
+
+def test_waits_beyond_execution_timeout_are_rejected():
+    rollout = RolloutArgs(strategy="linear", step_percent=10, wait_seconds=3600)
+    assert any("maximum execution timeout" in p for p in rollout_problems(rollout, _variants()))
+
+
+def test_canary_on_one_instance_is_rejected():
+    assert any("at least 2 instances" in p for p in rollout_problems(RolloutArgs(strategy="canary"), _variants(1)))
+
+
+def test_canary_on_inf1_is_rejected():
+    problems = rollout_problems(RolloutArgs(strategy="canary"), _variants(2, "ml.inf1.xlarge"))
+    assert any("inf1" in p for p in problems)
+
+
+def test_error_rate_alarm_divides_errors_by_invocations():
+    spec = error_rate_alarm("k", "n", "ep", "blue", status="5XX", threshold_percent=2)
+    expression = next(q for q in spec.queries if q.expression)
+    assert expression.return_data and "errors" in expression.expression and "invocations" in expression.expression
+    assert spec.threshold == 2 and spec.treat_missing_data == "notBreaching"
+
+
+def test_latency_alarm_threshold_is_in_microseconds():
+    spec = latency_alarm("k", "n", "ep", "blue", p99_ms=250)
+    assert (spec.metric_name, spec.extended_statistic, spec.threshold) == ("ModelLatency", "p99", 250_000)
+
+
+def test_cpu_alarm_scales_with_cores():
+    spec = utilization_alarm("k", "n", "ep", "blue", metric="CPUUtilization", threshold_percent=80, units=4)
+    assert spec.threshold == 320 and spec.namespace == "/aws/sagemaker/Endpoints"
