@@ -176,6 +176,16 @@ _RESOURCES: dict[str, Callable[[Ctx], dict[str, Any]]] = {
     "aws:sagemaker/model:Model": _named_arn("sagemaker", "model"),
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _named_arn("sagemaker", "endpoint-config"),
     "aws:sagemaker/endpoint:Endpoint": _named_arn("sagemaker", "endpoint"),
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": _named_arn(
+        "sagemaker", "data-quality-job-definition"),
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": _named_arn("sagemaker", "monitoring-schedule"),
+    "aws:appautoscaling/target:Target": lambda ctx: {
+        "id": str(ctx.inputs.get("resourceId") or ctx.physical),
+        "arn": ctx.arn("application-autoscaling", f"scalable-target/{digest(ctx.type, ctx.name, length=28)}")},
+    "aws:cloudwatch/dashboard:Dashboard": lambda ctx: {
+        "id": str(ctx.inputs.get("dashboardName") or ctx.physical),
+        "dashboardArn": ctx.arn("cloudwatch", f"dashboard/{ctx.inputs.get('dashboardName') or ctx.physical}",
+                                regional=False)},
     "docker:index/image:Image": _docker_image,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda ctx: dict.fromkeys(("id", "arn"), ctx.arn(
         "iam", "oidc-provider/" + str(ctx.inputs.get("url", "")).removeprefix("https://"), regional=False)),
