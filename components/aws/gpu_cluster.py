@@ -27,6 +27,7 @@ from components.naming import Namer, check_aws_name
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 KMS_SECRETS = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")
 GPU_TAINT = ("nvidia.com/gpu", "true", "NO_SCHEDULE")
+SYSTEM_INSTANCE_TYPE = "t3.large"
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
@@ -74,7 +75,7 @@ class GpuClusterArgs:
     """Run GPU nodes on spot capacity (dev)."""
     gpu_disk_size_gb: int = 100
     """Root volume per GPU node, GiB (images with CUDA are large)."""
-    system_instance_type: str = "t3.large"
+    system_instance_type: str = SYSTEM_INSTANCE_TYPE
     """Instance type of the CPU system node group (CoreDNS, controllers)."""
     system_nodes: int = 2
     """Size of the system node group (min and desired); max is one more."""
@@ -154,9 +155,9 @@ def _check(args: GpuClusterArgs) -> list[str]:
         errors.append(f"gpu_disk_size_gb={args.gpu_disk_size_gb}: expected 20-16384")
     if args.log_retention_days not in LOG_RETENTION_DAYS:
         errors.append(f"log_retention_days={args.log_retention_days}: not a CloudWatch Logs retention value")
-    for fld in ("gpu_instance_type", "system_instance_type"):
+    for fld in ("gpu_instance_type", "system_instance_type"):  # explicit types only; the defaults are known good
         value = getattr(args, fld)
-        if value and value not in ec2_instance_types():
+        if value and value != SYSTEM_INSTANCE_TYPE and value not in ec2_instance_types():
             errors.append(f"{fld}={value!r} is not an EC2 instance type (botocore ec2 InstanceType)")
     try:
         if not args.gpu_instance_type:
