@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import re
 import socket
 import subprocess
@@ -27,6 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -171,19 +173,45 @@ def http_post(path: str, body: bytes) -> bytes:
     ).encode() + body
 
 
-def run(name: str, port: int, request: bytes, concurrencies: list[int], total: int, max_seconds: float) -> list[Result]:
-    """Warm up, then measure each concurrency level against one running server."""
-    asyncio.run(_load(port, request, 4, 300, 10))
+def _event_loop_runner() -> Any:
+    """uvloop when installed: the load generator must cost less CPU than the servers it measures."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run
+    return uvloop.run
+
+
+def measure(
+    servers: list[tuple[str, int, bytes, subprocess.Popen]],
+    concurrencies: list[int],
+    total: int,
+    max_seconds: float,
+    repeat: int,
+) -> list[Result]:
+    """Interleave servers (shuffled) within each round so background load hits them alike; keep medians."""
+    runner = _event_loop_runner()
+    for _, port, request, _ in servers:
+        runner(_load(port, request, 4, 500, 10))  # warm-up
+    runs: dict[tuple[str, int], list[Result]] = {}
+    order = random.Random(0)
+    for _ in range(repeat):
+        for concurrency in concurrencies:
+            for name, port, request, _ in order.sample(servers, len(servers)):
+                result = runner(_load(port, request, concurrency, total, max_seconds))
+                result.server = name
+                runs.setdefault((name, concurrency), []).append(result)
     results = []
-    for concurrency in concurrencies:
-        result = asyncio.run(_load(port, request, concurrency, total, max_seconds))
-        result.server = name
-        results.append(result)
-        print(
-            f"  {name:<28} c={concurrency:<3} {result.throughput:8.0f} req/s  p50 {result.percentile(50):6.2f} ms"
-            f"  p99 {result.percentile(99):6.2f} ms  errors {result.errors}",
-            file=sys.stderr,
-        )
+    for name, *_ in servers:
+        for concurrency in concurrencies:
+            ordered = sorted(runs[(name, concurrency)], key=lambda r: r.throughput)
+            result = ordered[len(ordered) // 2]
+            results.append(result)
+            print(
+                f"  {name:<28} c={concurrency:<3} {result.throughput:8.0f} req/s  p50 {result.percentile(50):6.2f} ms"
+                f"  p99 {result.percentile(99):6.2f} ms  errors {result.errors}",
+                file=sys.stderr,
+            )
     return results
 
 
@@ -218,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="requests per concurrency level (default 3000)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
-    parser.add_argument("--max-seconds", type=float, default=30.0, help="time cap per level (default 30)")
+    parser.add_argument("--max-seconds", type=float, default=30.0, help="time cap per run (default 30)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per level; the median is kept (default 3)")
     parser.add_argument("--write-docs", action="store_true", help=f"replace '{SECTION}' in docs/performance.md")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and client to separate CPUs")
     args = parser.parse_args(argv)
@@ -227,54 +256,50 @@ def main(argv: list[str] | None = None) -> int:
     if pin:
         os.sched_setaffinity(0, set(os.sched_getaffinity(0)) - {server_cpu})
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         artifact, pickle, row = build_models(Path(tmp))
         ours_request = http_post("/invocations", json.dumps({"instances": [row]}).encode())
         baseline_request = http_post("/predict", json.dumps({"features": row}).encode())
-        results: list[Result] = []
-        variants = [
-            ("model_server", {}),
-            ("model_server (no batching)", {"BATCH_MAX_ROWS": "1"}),
+        ours = [sys.executable, "-m", "services.model_server"]
+        # Each server keeps its default request logging (ours: one JSON line; uvicorn: its access log).
+        servers = [
+            ("model_server", ours, {"MODEL_URI": str(artifact)}, "/ping", ours_request),
+            (
+                "model_server (no batching)",
+                ours,
+                {"MODEL_URI": str(artifact), "BATCH_MAX_ROWS": "1"},
+                "/ping",
+                ours_request,
+            ),
+            (
+                "baseline (FastAPI+sklearn)",
+                [sys.executable, "-m", "uvicorn", "benchmarks.baseline_server:app"],
+                {"BASELINE_MODEL_PATH": str(pickle)},
+                "/health",
+                baseline_request,
+            ),
         ]
-        for name, extra in variants:
-            port = free_port()
-            env = {"MODEL_URI": str(artifact), "PORT": str(port), "HOST": HOST, "LOG_LEVEL": "warning", **extra}
-            process = start([sys.executable, "-m", "services.model_server"], env, port, "/ping", server_cpu)
-            try:
-                results += run(name, port, ours_request, args.concurrency, args.requests, args.max_seconds)
-            finally:
-                stop(process)
-        port = free_port()
-        process = start(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "benchmarks.baseline_server:app",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            {"BASELINE_MODEL_PATH": str(pickle)},
-            port,
-            "/health",
-            server_cpu,
-        )
+        running = []
         try:
-            results += run(
-                "baseline (FastAPI+sklearn)", port, baseline_request, args.concurrency, args.requests, args.max_seconds
-            )
+            for name, command, env, health, request in servers:
+                port = free_port()
+                if command is ours:
+                    env = {**env, "PORT": str(port), "HOST": HOST}
+                else:
+                    command = [*command, "--host", HOST, "--port", str(port)]
+                running.append((name, port, request, start(command, env, port, health, server_cpu)))
+            results = measure(running, args.concurrency, args.requests, args.max_seconds, args.repeat)
         finally:
-            stop(process)
+            for *_, process in running:
+                stop(process)
 
+    placement = f"Server pinned to CPU {server_cpu}, load generator on the other core(s)." if pin else "No CPU pinning."
     report = [
-        f"Machine: {machine()}; server pinned to CPU {server_cpu}, load generator on the other core(s)."
-        if pin
-        else f"Machine: {machine()}; no CPU pinning.",
+        f"Machine: {machine()}. 1-minute load average before the run {load_before:.2f}, "
+        f"after {os.getloadavg()[0]:.2f} (other work on the machine shows up as noise).",
+        f"Each row is the median-throughput run of {args.repeat} runs of {args.requests} single-row requests. "
+        + placement,
         "",
         table(results),
         "",

@@ -65,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         log.event("startup_failed", "error", problems=str(exc).splitlines())
         return 2
 
+    import gc
+
     import uvicorn
 
+    gc.freeze()  # the model, routes and metrics live for the whole process: keep them out of GC scans
     log.event("listening", host=settings.host, port=settings.port)
     uvicorn.run(
         app,
