@@ -17,22 +17,16 @@ from services.model_server.capture import DataCapture, open_sink
 from services.model_server.model import OnnxModel
 from services.model_server.settings import Settings, SettingsError
 
-USAGE = (
-    "usage: python -m services.model_server [serve]   (configured by environment variables; see README.md)"
-)
+USAGE = "usage: python -m services.model_server [serve]   (configured by environment variables; see README.md)"
 
 
 def build(settings: Settings, log: JsonLog) -> ModelServer:
     """Fetch and load the artifact, wire capture, and return the ASGI app (raises ArtifactError)."""
     directory = fetch(settings.model_uri, settings.model_cache_dir)
-    model = OnnxModel.load(
-        directory, provider=settings.execution_provider, intra_op_threads=settings.intra_op_threads
-    )
+    model = OnnxModel.load(directory, provider=settings.execution_provider, intra_op_threads=settings.intra_op_threads)
     capture = None
     if settings.capture_destination and settings.capture_sample_percent > 0:
-        sink = open_sink(
-            settings.capture_destination, settings.capture_flush_records, settings.capture_flush_seconds
-        )
+        sink = open_sink(settings.capture_destination, settings.capture_flush_records, settings.capture_flush_seconds)
         capture = DataCapture(sink, settings.capture_sample_percent)
     log.event(
         "model_loaded",

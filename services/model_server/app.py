@@ -36,9 +36,7 @@ from services.model_server.payloads import (
 )
 from services.model_server.settings import Settings
 
-V2_MODEL_ROUTE = re.compile(
-    r"^/v2/models/(?P<name>[^/]+)(?:/versions/(?P<version>[^/]+))?(?P<action>/infer|/ready)?$"
-)
+V2_MODEL_ROUTE = re.compile(r"^/v2/models/(?P<name>[^/]+)(?:/versions/(?P<version>[^/]+))?(?P<action>/infer|/ready)?$")
 SERVER_NAME = "mlops-model-server"
 
 
@@ -198,23 +196,17 @@ class ModelServer:
         else:
             match = V2_MODEL_ROUTE.match(exchange.path)
             if match is None:
-                raise RequestError(
-                    404, f"no route {exchange.path!r}; see GET / for the routes this server answers"
-                )
+                raise RequestError(404, f"no route {exchange.path!r}; see GET / for the routes this server answers")
             action = match["action"] or ""
             exchange.params = {"name": match["name"], "version": match["version"] or ""}
-            exchange.route = (
-                "/v2/models/{name}" + ("/versions/{version}" if match["version"] else "") + action
-            )
+            exchange.route = "/v2/models/{name}" + ("/versions/{version}" if match["version"] else "") + action
             methods = {"/infer": {"POST": self.v2_infer}, "/ready": {"GET": self.v2_model_ready}}.get(
                 action, {"GET": self.v2_model_metadata}
             )
         handler = methods.get(exchange.method)
         if handler is None:
             exchange.allow = ", ".join(sorted(methods))
-            raise RequestError(
-                405, f"method {exchange.method} not allowed on {exchange.path}; use {exchange.allow}"
-            )
+            raise RequestError(405, f"method {exchange.method} not allowed on {exchange.path}; use {exchange.allow}")
         return handler
 
     async def _read_body(self, receive: Any, headers: dict[str, str]) -> bytes:
@@ -246,7 +238,7 @@ class ModelServer:
         if self.capture is not None and exchange.status == 200 and self.capture.sampled():
             self.capture.offer(
                 exchange.body,
-                exchange.headers.get("content-type"),
+                exchange.headers.get("content-type") or JSON,  # a body without a type was read as JSON
                 exchange.response,
                 exchange.content_type,
                 exchange.request_id,
@@ -329,9 +321,7 @@ class ModelServer:
         _json(exchange, {"ready": True})
 
     async def v2_models(self, exchange: Exchange) -> None:
-        _json(
-            exchange, {"models": [{"name": self.meta.name, "version": self.meta.version, "state": "READY"}]}
-        )
+        _json(exchange, {"models": [{"name": self.meta.name, "version": self.meta.version, "state": "READY"}]})
 
     def _check_model(self, exchange: Exchange) -> None:
         name, version = exchange.params["name"], exchange.params["version"]

@@ -142,9 +142,7 @@ def _azure_container_client(location: ArtifactLocation) -> Any:
 
     connection_string = os.environ.get("AZURE_STORAGE_CONNECTION_STRING")
     if connection_string:
-        return BlobServiceClient.from_connection_string(connection_string).get_container_client(
-            location.bucket
-        )
+        return BlobServiceClient.from_connection_string(connection_string).get_container_client(location.bucket)
     credential: Any = None
     if location.sas_token:
         credential = location.sas_token
@@ -200,9 +198,7 @@ def find_artifact_dir(path: Path) -> Path:
     often wrap the files in a folder too.
     """
     if not path.is_dir():
-        raise ArtifactError(
-            f"{path}: not a directory (expected a folder with {MODEL_FILE} and {METADATA_FILE})"
-        )
+        raise ArtifactError(f"{path}: not a directory (expected a folder with {MODEL_FILE} and {METADATA_FILE})")
     if (path / MODEL_FILE).is_file():
         return path
     candidates = [child for child in sorted(path.iterdir()) if (child / MODEL_FILE).is_file()]
@@ -267,9 +263,7 @@ class ModelMetadata:
         if len(set(feature_names)) != len(feature_names):
             problems.append("feature_names: names must be unique")
         if problems:
-            raise ArtifactError(
-                f"{source} is not a valid model metadata file:\n  - " + "\n  - ".join(problems)
-            )
+            raise ArtifactError(f"{source} is not a valid model metadata file:\n  - " + "\n  - ".join(problems))
         known = {"name", "version", "feature_names", "input_name", "output_names", "task", "class_labels"}
         return cls(
             name=name,
@@ -289,9 +283,7 @@ class ModelMetadata:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise ArtifactError(
-                f"{path}: missing (the artifact needs {MODEL_FILE} and {METADATA_FILE})"
-            ) from exc
+            raise ArtifactError(f"{path}: missing (the artifact needs {MODEL_FILE} and {METADATA_FILE})") from exc
         except (OSError, ValueError) as exc:
             raise ArtifactError(f"{path}: unreadable JSON: {exc}") from exc
         return cls.from_dict(data, source=str(path))

@@ -37,9 +37,7 @@ class MicroBatcher:
         self.max_rows = max_rows
         self.max_delay_s = max_delay_s
         self.observer = observer
-        self._executor = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference") if in_thread else None
-        )
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference") if in_thread else None
         self._pending: list[tuple[np.ndarray, asyncio.Future[Predictions]]] = []
         self._pending_rows = 0
         self._scheduled: asyncio.Handle | asyncio.TimerHandle | None = None
@@ -119,9 +117,7 @@ class MicroBatcher:
         for rows, future in taken:
             end = start + rows.shape[0]
             if not future.done():
-                future.set_result(
-                    Predictions(predictions.labels[start:end], predictions.probabilities[start:end])
-                )
+                future.set_result(Predictions(predictions.labels[start:end], predictions.probabilities[start:end]))
             start = end
 
     @staticmethod

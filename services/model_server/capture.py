@@ -181,9 +181,7 @@ class DataCapture:
         self._wake.set()
 
     def _drain(self, force: bool, last_write: float) -> float:
-        if not self._pending or not (
-            force or self.sink.due(len(self._pending), time.monotonic() - last_write)
-        ):
+        if not self._pending or not (force or self.sink.due(len(self._pending), time.monotonic() - last_write)):
             return last_write
         batch = []
         while self._pending:

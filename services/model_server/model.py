@@ -58,9 +58,7 @@ class OnnxModel:
         self.provider = session.get_providers()[0]
         inputs = {i.name: i for i in session.get_inputs()}
         if metadata.input_name not in inputs:
-            raise ArtifactError(
-                f"metadata input_name {metadata.input_name!r} is not a model input ({sorted(inputs)})"
-            )
+            raise ArtifactError(f"metadata input_name {metadata.input_name!r} is not a model input ({sorted(inputs)})")
         model_input = inputs[metadata.input_name]
         if model_input.type not in _NUMPY_FOR_ONNX:
             raise ArtifactError(
@@ -70,8 +68,7 @@ class OnnxModel:
         width = model_input.shape[-1] if model_input.shape else None
         if isinstance(width, int) and width != len(metadata.feature_names):
             raise ArtifactError(
-                f"model input takes {width} features but metadata lists "
-                f"{len(metadata.feature_names)} feature_names"
+                f"model input takes {width} features but metadata lists {len(metadata.feature_names)} feature_names"
             )
         outputs = {o.name: o for o in session.get_outputs()}
         missing = [name for name in metadata.output_names if name not in outputs]
@@ -91,9 +88,7 @@ class OnnxModel:
             raise ArtifactError(f"no label or probability output among {list(metadata.output_names)}")
         self._labels = np.asarray(metadata.class_labels, dtype=object)
         self._run_outputs = [n for n in (self._label_output, self._probability_output) if n]
-        self.predict(
-            np.zeros((1, len(metadata.feature_names)), dtype=self.input_dtype)
-        )  # fail at start, not later
+        self.predict(np.zeros((1, len(metadata.feature_names)), dtype=self.input_dtype))  # fail at start, not later
 
     @classmethod
     def load(cls, directory: Path, *, provider: str = "auto", intra_op_threads: int = 1) -> OnnxModel:
@@ -105,9 +100,7 @@ class OnnxModel:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         providers = choose_providers(provider, ort.get_available_providers())
         try:
-            session = ort.InferenceSession(
-                str(directory / MODEL_FILE), sess_options=options, providers=providers
-            )
+            session = ort.InferenceSession(str(directory / MODEL_FILE), sess_options=options, providers=providers)
         except Exception as exc:  # ORT raises its own exception types for corrupt or unsupported graphs
             raise ArtifactError(f"{directory / MODEL_FILE}: ONNX Runtime cannot load it: {exc}") from exc
         return cls(metadata, session)

@@ -52,9 +52,7 @@ def model_metadata(model: OnnxModel) -> dict[str, Any]:
 
 
 def _shape(value: Any) -> list[int]:
-    if not isinstance(value, list) or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in value
-    ):
+    if not isinstance(value, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in value):
         raise bad_request("input 'shape' must be a list of non-negative integers")
     return value
 
@@ -98,12 +96,8 @@ def parse_request(body: bytes, model: OnnxModel) -> tuple[np.ndarray, str | None
     if values.dtype.kind not in "iuf" or _has_bool(data):
         raise bad_request(f"input 'data' must hold only numbers for datatype {datatype}")
     if values.size != math.prod(shape):
-        raise bad_request(
-            f"input 'data' has {values.size} elements but shape {shape} needs {math.prod(shape)}"
-        )
-    rows = check_finite(
-        values.reshape(shape).astype(np.float64, copy=False), meta.feature_names, "input data"
-    )
+        raise bad_request(f"input 'data' has {values.size} elements but shape {shape} needs {math.prod(shape)}")
+    rows = check_finite(values.reshape(shape).astype(np.float64, copy=False), meta.feature_names, "input data")
     requested = _requested_outputs(document.get("outputs"), model)
     return rows, request_id, requested
 
@@ -135,9 +129,7 @@ def _requested_outputs(outputs: Any, model: OnnxModel) -> list[str]:
     return names
 
 
-def response_body(
-    model: OnnxModel, predictions: Predictions, request_id: str | None, requested: list[str]
-) -> bytes:
+def response_body(model: OnnxModel, predictions: Predictions, request_id: str | None, requested: list[str]) -> bytes:
     """``$inference_response`` with the requested output tensors, data flattened row-major."""
     rows = len(predictions)
     tensors = []

@@ -54,9 +54,7 @@ def _instance_rows(instances: list[Any], feature_names: Sequence[str]) -> list[A
     rows = []
     for index, instance in enumerate(instances):
         if not isinstance(instance, dict):
-            raise bad_request(
-                f"instance {index}: expected an object like instance 0, got {type(instance).__name__}"
-            )
+            raise bad_request(f"instance {index}: expected an object like instance 0, got {type(instance).__name__}")
         missing = [n for n in feature_names if n not in instance]
         unknown = sorted(k for k in instance if k not in names)
         if missing or unknown:
@@ -86,13 +84,10 @@ def rows_from_values(values: Any, feature_names: Sequence[str], what: str = "ins
         ) from None
     if array.ndim == 1 and array.dtype.kind in "iuf":
         raise bad_request(
-            f"{what}: got a flat list of {array.shape[0]} numbers; "
-            f"send a list of rows, e.g. [[{n_features} numbers]]"
+            f"{what}: got a flat list of {array.shape[0]} numbers; send a list of rows, e.g. [[{n_features} numbers]]"
         )
     if array.ndim != 2:
-        raise bad_request(
-            f"{what}: expected rows of {n_features} numbers, got an array of shape {list(array.shape)}"
-        )
+        raise bad_request(f"{what}: expected rows of {n_features} numbers, got an array of shape {list(array.shape)}")
     if array.dtype.kind not in "iuf":
         bad = [v for row in values for v in row if isinstance(v, bool) or not isinstance(v, (int, float))][:1]
         found = _describe(bad[0]) if bad else "an integer beyond 64 bits"
@@ -110,8 +105,7 @@ def check_finite(array: np.ndarray, feature_names: Sequence[str], what: str) -> 
     if not finite.all():
         row, col = (int(i) for i in np.argwhere(~finite)[0])
         raise bad_request(
-            f"{what}: row {row}, feature {feature_names[col]!r}: "
-            f"{array[row, col]!r} is not a finite float32 number"
+            f"{what}: row {row}, feature {feature_names[col]!r}: {array[row, col]!r} is not a finite float32 number"
         )
     return array
 
@@ -124,9 +118,7 @@ def rows_from_json(body: bytes, feature_names: Sequence[str]) -> np.ndarray:
     if isinstance(document, dict):
         key = next((k for k in ROW_KEYS if k in document), None)
         if key is None:
-            raise bad_request(
-                f"JSON object needs an 'instances' list (or 'data'); got keys {sorted(document)[:5]}"
-            )
+            raise bad_request(f"JSON object needs an 'instances' list (or 'data'); got keys {sorted(document)[:5]}")
         return rows_from_values(document[key], feature_names, key)
     raise bad_request(f"expected a JSON object with 'instances', got {type(document).__name__}")
 
@@ -141,9 +133,7 @@ def rows_from_csv(body: bytes, feature_names: Sequence[str]) -> np.ndarray:
     if lines and [c.strip() for c in lines[0].split(",")] == list(feature_names):
         lines = lines[1:]
     if not lines:
-        raise bad_request(
-            f"empty CSV body; send at least one line of {len(feature_names)} comma-separated numbers"
-        )
+        raise bad_request(f"empty CSV body; send at least one line of {len(feature_names)} comma-separated numbers")
     cells = [line.split(",") for line in lines]
     for index, row in enumerate(cells):
         if len(row) != len(feature_names):

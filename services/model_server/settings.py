@@ -136,11 +136,7 @@ class Settings:
             log_level = "info"
 
         capture_destination = env.get("CAPTURE_DESTINATION", "").strip() or None
-        if (
-            capture_destination
-            and "://" in capture_destination
-            and not capture_destination.startswith("s3://")
-        ):
+        if capture_destination and "://" in capture_destination and not capture_destination.startswith("s3://"):
             problems.append(
                 f"CAPTURE_DESTINATION={capture_destination!r}: expected a local .jsonl path or s3://bucket/prefix"
             )
@@ -170,15 +166,9 @@ class Settings:
             intra_op_threads=int(number("ORT_INTRA_OP_THREADS", 1, minimum=0, maximum=256, integer=True)),
             execution_provider=provider,
             capture_destination=capture_destination,
-            capture_sample_percent=number(
-                "CAPTURE_SAMPLE_PERCENT", 10.0, minimum=0, maximum=100, integer=False
-            ),
-            capture_flush_records=int(
-                number("CAPTURE_FLUSH_RECORDS", 500, minimum=1, maximum=100000, integer=True)
-            ),
-            capture_flush_seconds=number(
-                "CAPTURE_FLUSH_SECONDS", 60.0, minimum=0.1, maximum=3600, integer=False
-            ),
+            capture_sample_percent=number("CAPTURE_SAMPLE_PERCENT", 10.0, minimum=0, maximum=100, integer=False),
+            capture_flush_records=int(number("CAPTURE_FLUSH_RECORDS", 500, minimum=1, maximum=100000, integer=True)),
+            capture_flush_seconds=number("CAPTURE_FLUSH_SECONDS", 60.0, minimum=0.1, maximum=3600, integer=False),
             log_level=log_level,
         )
         if problems:

@@ -193,6 +193,7 @@ def gcs_host() -> Iterator[str]:
     server.stop()
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # google-api-core on Python 3.11
 def test_gcs_prefix_is_downloaded_and_loads(
     gcs_host: str, artifact_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
