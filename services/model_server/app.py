@@ -84,8 +84,7 @@ class ModelServer:
         self.metrics = ServerMetrics(model.metadata, model.provider)
         self.capture = capture
         if capture is not None:
-            capture._on_written = self.metrics.captured.inc
-            capture._on_dropped = self.metrics.capture_dropped.inc
+            capture.report_to(self.metrics.captured.inc, self.metrics.capture_dropped.inc)
         self.batcher = MicroBatcher(
             model,
             max_rows=settings.batch_max_rows,

@@ -154,6 +154,10 @@ class DataCapture:
         self._thread = threading.Thread(target=self._run, name="data-capture", daemon=True)
         self.errors = 0
 
+    def report_to(self, on_written: Any, on_dropped: Any) -> None:
+        """Callbacks for records written (called with the count) and records dropped (no argument)."""
+        self._on_written, self._on_dropped = on_written, on_dropped
+
     def start(self) -> None:
         self._thread.start()
 

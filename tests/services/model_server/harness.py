@@ -18,7 +18,6 @@ import httpx
 
 from services.model_server.access_log import JsonLog
 from services.model_server.app import ModelServer
-from services.model_server.capture import DataCapture
 from services.model_server.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -39,14 +38,12 @@ class Reply:
 class InProcessServer:
     """The real ASGI app driven on one persistent event loop, without sockets (fast for property tests)."""
 
-    def __init__(self, env: dict[str, str], capture: DataCapture | None = None) -> None:
+    def __init__(self, env: dict[str, str]) -> None:
         from services.model_server.__main__ import build
 
         self.log_stream = io.BytesIO()
         self.settings = Settings.from_env(env)
         self.app: ModelServer = build(self.settings, JsonLog(self.log_stream))
-        if capture is not None:
-            self.app.capture = capture
         self.runner = asyncio.Runner()
 
     def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Reply:
