@@ -9,7 +9,7 @@ from infra.plan.engine import Plan
 
 # Fields of a plan resource that a reviewer cares about besides `inputs`.
 _OPTIONS = ("parent", "provider", "protect", "retainOnDelete", "deleteBeforeReplace", "replaceOnChanges",
-            "ignoreChanges", "aliases", "customTimeouts", "deletedWith", "dependencies")
+            "ignoreChanges", "aliases", "customTimeouts", "deletedWith", "dependencies", "propertyDependencies")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from collections.abc import Callable
@@ -88,6 +89,7 @@ def plan_program(
     project: str = "mlops-platform",
 ) -> Plan:
     """Run `program` as a Pulumi program under recording mocks (a preview) and return its plan."""
+    _ensure_event_loop()
     monitor = RecordingMonitor(_PlanMocks(cloud or Cloud()))
     settings.set_root_resource(None)
     pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=True, monitor=monitor)
@@ -100,6 +102,16 @@ def plan_program(
     return Plan(project=project, stack=stack,
                 resources=[_resource(r) for _, r in sorted(monitor.registrations.items())],
                 outputs=monitor.stack_outputs)
+
+
+def _ensure_event_loop() -> None:
+    """The SDK runs on the thread's current event loop; code run before (asyncio.run) may have closed it."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def plan_stack(stack: str, config_file: Path | None = None, root: Path = PROJECT_ROOT) -> Plan:
@@ -128,6 +140,7 @@ def _resource(reg: Registration) -> dict[str, Any]:
         "provider": reg.provider,
         "inputs": reg.inputs,
         "dependencies": reg.dependencies,
+        "propertyDependencies": reg.property_dependencies,
         "protect": reg.protect,
         "retainOnDelete": reg.retain_on_delete,
         "deleteBeforeReplace": reg.delete_before_replace,

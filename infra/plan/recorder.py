@@ -33,6 +33,7 @@ class Registration:
     provider: str | None
     inputs: dict[str, Any]
     dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
     protect: bool
     retain_on_delete: bool
     delete_before_replace: bool
@@ -64,6 +65,8 @@ class RecordingMonitor(MockMonitor):
             provider=request.provider or None,
             inputs=to_plain(json_format.MessageToDict(request.object)),
             dependencies=sorted(set(request.dependencies)),
+            property_dependencies={prop: sorted(set(deps.urns))
+                                   for prop, deps in sorted(request.propertyDependencies.items()) if deps.urns},
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             delete_before_replace=bool(request.deleteBeforeReplace),

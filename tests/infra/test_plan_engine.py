@@ -124,3 +124,13 @@ def test_diff_lists_added_removed_and_changed_paths(plan_component):
     assert [(c.name, c.paths) for c in diff.changed] == [("art-bucket", ("protect", "retainOnDelete"))]
     assert "~ aws:s3/bucket:Bucket art-bucket" in render_diff(diff, "dev")
     assert diff_plans(old, old).empty
+
+
+def test_plans_after_asyncio_run_closed_the_loop(plan_component):
+    import asyncio
+
+    async def nothing() -> None:
+        return None
+
+    asyncio.run(nothing())  # leaves the thread without a current event loop
+    assert plan_component(lambda: pulumi.export("ok", True)).outputs == {"ok": True}
