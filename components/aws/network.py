@@ -99,6 +99,8 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
     endpoint_security_group_id: pulumi.Output[str]
+    workload_security_group_id: pulumi.Output[str]
+    """For SageMaker endpoints and jobs: no ingress, egress 443 to the VPC endpoints and S3 only."""
     flow_log_group_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
@@ -152,7 +154,7 @@ class Network(pulumi.ComponentResource):
             self.private_subnet_ids.append(private.id)
             self.private_route_table_ids.append(private_rt.id)
 
-        aws.ec2.VpcEndpoint(
+        s3_endpoint = aws.ec2.VpcEndpoint(
             f"{name}-s3", vpc_id=vpc.id, vpc_endpoint_type="Gateway",
             service_name=pulumi.Output.concat("com.amazonaws.", region, ".s3"),
             route_table_ids=self.private_route_table_ids, tags={**tags, "Name": args.namer.name("s3")}, opts=child)
@@ -168,15 +170,28 @@ class Network(pulumi.ComponentResource):
                 private_dns_enabled=True, subnet_ids=self.private_subnet_ids, security_group_ids=[endpoint_sg.id],
                 tags={**tags, "Name": args.namer.name(service.replace(".", "-"))}, opts=child)
 
+        # Workloads (SageMaker endpoints, monitoring jobs) reach AWS only through the private endpoints.
+        workload_sg = aws.ec2.SecurityGroup(
+            f"{name}-workloads", vpc_id=vpc.id, description="Model workloads: HTTPS to VPC endpoints and S3 only",
+            ingress=[],
+            egress=[aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=443, to_port=443, cidr_blocks=[args.cidr],
+                                                    description="HTTPS to interface endpoints"),
+                    aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=443, to_port=443,
+                                                    prefix_list_ids=[s3_endpoint.prefix_list_id],
+                                                    description="HTTPS to S3 through the gateway endpoint")],
+            tags={**tags, "Name": args.namer.name("workloads")}, opts=child)
+
         self.flow_log_group_name = None
         if args.flow_logs:
             self.flow_log_group_name = self._flow_logs(name, args, vpc, tags)
 
         self.vpc_id, self.vpc_cidr = vpc.id, args.cidr
         self.endpoint_security_group_id = endpoint_sg.id
+        self.workload_security_group_id = workload_sg.id
         self.register_outputs({"vpc_id": self.vpc_id, "public_subnet_ids": self.public_subnet_ids,
                                "private_subnet_ids": self.private_subnet_ids,
                                "endpoint_security_group_id": self.endpoint_security_group_id,
+                               "workload_security_group_id": self.workload_security_group_id,
                                "flow_log_group_name": self.flow_log_group_name})
 
     def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc, tags: dict[str, str]) -> pulumi.Output[str]:

@@ -35,8 +35,8 @@ class ServiceImageArgs:
     """Pin an existing image (`repo:tag` or `repo@sha256:...`) instead of building one."""
     dockerfile: str = "services/model_server/Dockerfile"
     """Dockerfile path, relative to the project root (where Pulumi runs the program)."""
-    context: str = "."
-    """Build context, relative to the project root (default: the repository root)."""
+    context: str = "services/model_server"
+    """Build context, relative to the project root: the service's folder, so its .dockerignore applies."""
     platform: str = "linux/amd64"
     """Target platform of the build."""
     build_args: Mapping[str, str] = field(default_factory=dict)

@@ -30,7 +30,8 @@ def built():
 
 def test_builds_the_model_server_dockerfile_from_the_repository_root(built):
     build = built.of_type(IMAGE)[0]["inputs"]["build"]
-    assert build == {"context": ".", "dockerfile": "services/model_server/Dockerfile", "platform": "linux/amd64"}
+    assert build == {"context": "services/model_server", "dockerfile": "services/model_server/Dockerfile",
+                     "platform": "linux/amd64"}
 
 
 def test_pushes_the_configured_tag_to_the_services_repository(built):
