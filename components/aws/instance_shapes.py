@@ -21,6 +21,7 @@ _GPUS: dict[str, dict[str, int]] = {
     "p5": {"48xlarge": 8},
 }
 _SIZES = {"nano": 2, "micro": 2, "small": 2, "medium": 1, "large": 2, "xlarge": 4}
+_BURSTABLE_MEDIUM = 2  # t2/t3/t4g.medium have 2 vCPUs; other families' medium (e.g. m6g) have 1
 _METAL_VCPUS = {"g4dn": 96}
 
 
@@ -37,7 +38,12 @@ def instance_shape(instance_type: str) -> InstanceShape:
     if not match:
         raise ValueError(f"cannot read the size of instance type {instance_type!r}")
     family, multiplier, size = match.groups()
-    vcpus = _METAL_VCPUS.get(family, 96) if size == "metal" else _SIZES[size] * int(multiplier or 1)
+    if size == "metal":
+        vcpus = _METAL_VCPUS.get(family, 96)
+    elif size == "medium" and family.startswith("t"):
+        vcpus = _BURSTABLE_MEDIUM
+    else:
+        vcpus = _SIZES[size] * int(multiplier or 1)
     gpu_sizes = _GPUS.get(family)
     gpus = 0 if gpu_sizes is None else gpu_sizes.get(f"{multiplier}{size}", 1)
     return InstanceShape(vcpus=vcpus, gpus=gpus)

@@ -132,3 +132,12 @@ def test_flow_logs_can_be_turned_off():
 def test_invalid_args_are_rejected_with_the_field(overrides, message):
     with pytest.raises(ValueError, match=message):
         _args(**overrides)
+
+
+def test_workload_security_group_only_reaches_endpoints_and_s3(dev):
+    group = dev.named("net-workloads")["inputs"]
+    assert group.get("ingress", []) == []
+    egress = group["egress"]
+    assert all(rule["fromPort"] == 443 and rule["toPort"] == 443 for rule in egress)
+    assert {tuple(rule.get("cidrBlocks", [])) for rule in egress} == {("10.0.0.0/16",), ()}
+    assert any(rule.get("prefixListIds") for rule in egress)
