@@ -67,7 +67,7 @@ def main(argv: list[str]) -> None:
     if task == "plan":
         _run(str(PYTHON), "-m", "infra", "plan", *(args or ["dev"]))
     elif task == "test":
-        _run(str(PYTHON), "-m", "pytest", *args)
+        _run(str(PYTHON), "-m", "pytest", "-n", "auto", *args)
     elif task == "lint":
         _run(str(PYTHON), "-m", "ruff", "check", ".")
     elif task == "plans":

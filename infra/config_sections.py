@@ -34,7 +34,7 @@ class Section(BaseModel):
 class NetworkConfig(Section):
     """Network layout: address space, zones, NAT and who may reach a public cluster API."""
 
-    cidr: str = Field("10.0.0.0/16", description="VPC / VNet address space (a private IPv4 CIDR, /16 to /24).")
+    cidr: str = Field("10.0.0.0/16", description="VPC / VNet address space (a private IPv4 CIDR, /16 to /23).")
     availability_zones: int | None = Field(
         None, ge=1, le=6, description="Zones to spread subnets over. Default: 3 in prod, 2 elsewhere."
     )
@@ -53,8 +53,8 @@ class NetworkConfig(Section):
             net = ipaddress.ip_network(value, strict=True)
         except ValueError as exc:
             raise ValueError(f"expected a CIDR such as 10.0.0.0/16 ({exc})") from None
-        if not net.is_private or net.version != 4 or not 16 <= net.prefixlen <= 24:
-            raise ValueError("expected a private IPv4 CIDR between /16 and /24, e.g. 10.0.0.0/16")
+        if not net.is_private or net.version != 4 or not 16 <= net.prefixlen <= 23:
+            raise ValueError("expected a private IPv4 CIDR between /16 and /23, e.g. 10.0.0.0/16")
         return value
 
     @field_validator("public_api_cidrs")
@@ -148,18 +148,39 @@ class ServiceConfig(Section):
 
     image_repository: str | None = Field(
         None,
-        description="Repository name in the stack's registry (default: the service name), or a full external "
-        "image path (registry host/path, no tag) to deploy without building.",
+        description="Repository name in the stack's registry (unset: the service name), or a full external "
+        "image path (registry host/path, no tag) to deploy existing images without building.",
+    )
+    build_tag: str | None = Field(
+        None,
+        description="Build services/model_server from this checkout, push it with this tag and deploy it to the "
+        "slot(s) pinning that tag. Unset: no build; slots deploy tags already in the registry.",
     )
     model_artifact_uri: str | None = Field(
         None,
-        description="Where model versions live: a URI (s3://, gs://, https://) or a key prefix in the stack's "
-        "artifact bucket. Unset: `models/<service>` in the stack's bucket.",
+        description="Key prefix of this service's model versions in the stack's artifact bucket "
+        "(`<prefix>/<modelVersion>/model.tar.gz`). Unset: `models/<service>`.",
+    )
+    drift_features: tuple[str, ...] = Field(
+        (), description="Features whose Model Monitor drift metric raises an alarm (names as in the baseline)."
     )
     live: SlotName = Field("blue", description="The slot that carries production traffic.")
     keep_warm: bool = Field(False, description="Keep a slot at weight 0 deployed (ready for instant cut-over).")
     max_instances: int = Field(4, ge=1, le=100, description="Autoscaling ceiling per slot.")
     slots: dict[SlotName, SlotConfig] = Field(description="The `blue` and `green` slots.")
+
+    @field_validator("build_tag")
+    @classmethod
+    def _build_tag(cls, value: str | None) -> str | None:
+        return None if value is None else SlotConfig._pinned(value)
+
+    @field_validator("model_artifact_uri")
+    @classmethod
+    def _prefix(cls, value: str | None) -> str | None:
+        if value is not None and ("://" in value or value.startswith("/") or value.endswith("/") or not value):
+            raise ValueError("expected a key prefix in the stack's bucket such as models/fraud "
+                             "(no scheme, no leading or trailing slash)")
+        return value
 
     @model_validator(mode="after")
     def _routing(self) -> ServiceConfig:
@@ -171,6 +192,13 @@ class ServiceConfig(Section):
             raise ValueError(f"slot weights must sum to 100, got {total} (blue + green)")
         if self.slots[self.live].weight == 0:
             raise ValueError(f"the live slot {self.live!r} has weight 0; give it traffic or switch `live`")
+        external = self.image_repository is not None and ("/" in self.image_repository or "." in self.image_repository)
+        if external and self.build_tag:
+            raise ValueError("buildTag needs a repository in the stack's registry; imageRepository "
+                             f"{self.image_repository!r} is external (remove buildTag or imageRepository)")
+        if self.build_tag and self.build_tag not in {slot.image_tag for slot in self.slots.values()}:
+            raise ValueError(f"buildTag {self.build_tag!r} is not the imageTag of any slot; "
+                             "set it to the tag a slot should run")
         for name, slot in self.slots.items():
             if slot.instance_count > self.max_instances:
                 raise ValueError(

@@ -1,0 +1,132 @@
+"""The AWS dev and prod stacks: per-environment differences a reviewer would check in a plan."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.session
+import pytest
+
+TAGGED_KEYS = {"environment", "owner", "cost-center", "service"}
+
+
+@pytest.fixture
+def dev(stack_plan):
+    return stack_plan("dev")
+
+
+@pytest.fixture
+def prod(stack_plan):
+    return stack_plan("prod")
+
+
+def _one(plan, type_):
+    found = plan.of_type(type_)
+    assert len(found) == 1, [r["name"] for r in found]
+    return found[0]
+
+
+def test_dev_has_two_zones_and_one_nat_prod_three_and_one_per_zone(dev, prod):
+    assert len(dev.of_type("aws:ec2/natGateway:NatGateway")) == 1
+    assert len(prod.of_type("aws:ec2/natGateway:NatGateway")) == 3
+    assert len(dev.of_type("aws:ec2/subnet:Subnet")) == 4 and len(prod.of_type("aws:ec2/subnet:Subnet")) == 6
+
+
+def test_prod_protects_stateful_resources_and_retains_buckets_and_repositories(prod, dev):
+    for type_ in ("aws:s3/bucket:Bucket", "aws:ecr/repository:Repository"):
+        assert all(r["protect"] and r["retainOnDelete"] for r in prod.of_type(type_)), type_
+    for type_ in ("aws:kms/key:Key", "aws:eks/cluster:Cluster"):
+        assert all(r["protect"] for r in prod.of_type(type_)), type_
+    assert not any(r["protect"] for r in dev.resources)
+
+
+def test_dev_gpu_nodes_are_spot_prod_on_demand(dev, prod):
+    def gpu_group(plan):
+        return next(r for r in plan.of_type("aws:eks/nodeGroup:NodeGroup") if "gpu" in r["name"].split("-")[-2:])
+    assert gpu_group(dev)["inputs"]["capacityType"] == "SPOT"
+    assert gpu_group(prod)["inputs"]["capacityType"] == "ON_DEMAND"
+    assert gpu_group(prod)["inputs"]["scalingConfig"]["minSize"] == 1
+
+
+def test_prod_cluster_endpoint_is_private_dev_restricted(dev, prod):
+    prod_vpc = _one(prod, "aws:eks/cluster:Cluster")["inputs"]["vpcConfig"]
+    dev_vpc = _one(dev, "aws:eks/cluster:Cluster")["inputs"]["vpcConfig"]
+    assert prod_vpc["endpointPublicAccess"] is False and prod_vpc["endpointPrivateAccess"] is True
+    assert dev_vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_dev_rolls_out_all_at_once_prod_by_10_percent_canary_with_rollback(dev, prod):
+    dev_policy = _one(dev, "aws:sagemaker/endpoint:Endpoint")["inputs"]["deploymentConfig"]["blueGreenUpdatePolicy"]
+    assert dev_policy["trafficRoutingConfiguration"]["type"] == "ALL_AT_ONCE"
+    deployment = _one(prod, "aws:sagemaker/endpoint:Endpoint")["inputs"]["deploymentConfig"]
+    routing = deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
+    assert routing["type"] == "CANARY" and routing["canarySize"] == {"type": "CAPACITY_PERCENT", "value": 10}
+    assert routing["waitIntervalInSeconds"] == 900
+    assert deployment["autoRollbackConfiguration"]["alarms"]
+
+
+def test_variant_weights_and_counts_follow_the_stack_files(dev, prod):
+    config = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+    dev_variants = _one(dev, config)["inputs"]["productionVariants"]
+    assert {v["variantName"]: v["initialVariantWeight"] for v in dev_variants} == {"blue": 90, "green": 10}
+    prod_variants = _one(prod, "aws:sagemaker/endpointConfiguration:EndpointConfiguration")["inputs"][
+        "productionVariants"]
+    assert [(v["variantName"], v["initialInstanceCount"]) for v in prod_variants] == [("blue", 2)]
+
+
+def test_data_capture_is_full_in_dev_and_sampled_in_prod(dev, prod):
+    def sampling(plan):
+        config = _one(plan, "aws:sagemaker/endpointConfiguration:EndpointConfiguration")["inputs"]
+        return config["dataCaptureConfig"]["initialSamplingPercentage"]
+    assert sampling(dev) == 100 and sampling(prod) == 20
+
+
+def test_model_monitor_runs_daily_in_dev_and_hourly_in_prod(dev, prod):
+    def cron(plan):
+        schedule = _one(plan, "aws:sagemaker/monitoringSchedule:MonitoringSchedule")["inputs"]
+        return schedule["monitoringScheduleConfig"]["scheduleConfig"]["scheduleExpression"]
+    assert cron(prod) == "cron(0 * ? * * *)" and cron(dev) != cron(prod)
+
+
+def test_image_is_built_from_the_model_server_dockerfile_with_the_configured_tag(dev):
+    image = _one(dev, "docker:index/image:Image")["inputs"]
+    assert image["build"]["dockerfile"] == "services/model_server/Dockerfile"
+    assert image["imageName"].endswith("/mlops-dev-fraud-detector:1.5.0")
+    assert image["registry"]["password"] == "[secret]"
+
+
+def test_taggable_resources_carry_the_required_tags(dev, prod):
+    for plan in (dev, prod):
+        for res in plan.resources:
+            tags = res["inputs"].get("tags")
+            if res["custom"] and isinstance(tags, dict):
+                assert set(tags) >= TAGGED_KEYS, (res["urn"], sorted(tags))
+
+
+def test_planned_instance_types_exist_in_botocores_service_models(dev, prod):
+    session = botocore.session.get_session()
+    sagemaker = set(session.get_service_model("sagemaker").shape_for("ProductionVariantInstanceType").enum)
+    ec2 = set(session.get_service_model("ec2").shape_for("InstanceType").enum)
+    for plan in (dev, prod):
+        for config in plan.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration"):
+            assert {v["instanceType"] for v in config["inputs"]["productionVariants"]} <= sagemaker
+        for template in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+            if "instanceType" in template["inputs"]:
+                assert template["inputs"]["instanceType"] in ec2
+        for group in plan.of_type("aws:eks/nodeGroup:NodeGroup"):
+            assert set(group["inputs"].get("instanceTypes", [])) <= ec2
+
+
+def test_exports_give_operators_what_they_need(dev):
+    assert {"artifactBucket", "repositoryUrls", "clusterName", "kubeconfig", "endpoints", "dashboardUrl",
+            "alertTopicArn"} <= set(dev.outputs)
+    endpoint = dev.outputs["endpoints"]["fraud-detector"]
+    assert endpoint["invokeUrl"] == (
+        f"https://runtime.sagemaker.us-east-1.amazonaws.com/endpoints/{endpoint['name']}/invocations")
+
+
+def test_endpoint_role_reads_only_its_model_prefix(dev):
+    policies = [json.loads(p["inputs"]["policy"]) for p in dev.of_type("aws:iam/rolePolicy:RolePolicy")
+                if "fraud-detector" in p["name"]]
+    resources = [s["Resource"] for doc in policies for s in doc["Statement"] if "s3:GetObject" in s["Action"]]
+    assert resources and all("models/fraud-detector/*" in str(r) for r in resources)
