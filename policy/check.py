@@ -8,7 +8,7 @@ unwrapped, unknown values raising inside the SDK's proxy and reported as "can't 
 preview"), same enforcement-level and config handling. Only the transport (gRPC) is skipped.
 
 Differences from the engine: stack policies see the plan's inputs (the engine passes outputs, which
-during preview are the inputs plus unknowns), and ``property_dependencies`` are not recorded in plans.
+during preview are the inputs plus unknowns).
 
 Exit codes: 0 no mandatory violation, 1 at least one mandatory violation, 2 unreadable plan or config.
 """
@@ -173,6 +173,8 @@ def analyze_stack_request(plan: Mapping[str, Any]) -> proto.AnalyzeStackRequest:
                                       name=res.get("name", ""), options=_options(res),
                                       parent=res.get("parent") or "",
                                       dependencies=list(res.get("dependencies") or []))
+        for prop, urns in (res.get("propertyDependencies") or {}).items():
+            item.propertyDependencies[prop].urns.extend(urns)
         provider = _provider(res, by_urn)
         if provider is not None:
             item.provider.CopyFrom(provider)

@@ -11,7 +11,12 @@ _KMS_SSE = ("aws:kms", "aws:kms:dsse")
 
 
 def s3_encryption(r: Resource) -> Iterator[str]:
-    """Every S3 default-encryption rule uses SSE-KMS with a named customer key."""
+    """S3 default encryption is SSE-KMS with a named customer key, or SSE-S3.
+
+    SSE-S3 is allowed here only because this resource cannot see which bucket it configures; the
+    stack rule `s3-encryption-configured` requires SSE-KMS on every bucket except server access log
+    targets, where S3 supports nothing but SSE-S3.
+    """
     rules = as_list(r.props.get("rules"))
     if not rules:
         yield "no encryption rule: add rules[].applyServerSideEncryptionByDefault with sseAlgorithm aws:kms"
@@ -20,9 +25,9 @@ def s3_encryption(r: Resource) -> Iterator[str]:
         algorithm = get(default, "sseAlgorithm")
         if algorithm is not None and not is_set(algorithm):
             continue
-        if algorithm not in _KMS_SSE and is_set(algorithm):
+        if algorithm not in (*_KMS_SSE, "AES256") and is_set(algorithm):
             yield f"rules[{i}] uses sseAlgorithm {algorithm!r}; use 'aws:kms' with a customer key"
-        elif not is_set(get(default, "kmsMasterKeyId")):
+        elif algorithm in _KMS_SSE and not is_set(get(default, "kmsMasterKeyId")):
             yield f"rules[{i}] has no kmsMasterKeyId: name the stack's KMS key (not the AWS-managed key)"
 
 
@@ -39,9 +44,28 @@ def ecr_encryption(r: Resource) -> Iterator[str]:
         yield "encryptionConfigurations[0].kmsKey is empty: without it ECR uses the AWS-managed key"
 
 
+# SageMaker instance families with NVMe instance storage instead of an EBS ML storage volume: their disks
+# are encrypted by the instance's hardware module and CreateEndpointConfig rejects a KmsKeyId. Keep in
+# step with components/aws/endpoint_variants.py (a test checks both agree on every instance type).
+_INSTANCE_STORE_PREFIXES = ("g5", "g6", "g7", "p5", "p6", "trn1", "trn2")
+
+
+def has_instance_storage(instance_type: str) -> bool:
+    """True for `ml.*` types whose storage is NVMe instance storage (no customer volume key possible)."""
+    parts = instance_type.split(".")
+    family = parts[1] if len(parts) == 3 and parts[0] == "ml" else parts[0]
+    return "d" in family or family.startswith(_INSTANCE_STORE_PREFIXES)
+
+
 def sagemaker_endpoint_config_encryption(r: Resource) -> Iterator[str]:
-    """SageMaker endpoint volumes and captured data are encrypted with a customer key."""
-    if not is_set(r.props.get("kmsKeyArn")):
+    """SageMaker endpoint volumes and captured data are encrypted with a customer key.
+
+    Instance types with NVMe instance storage cannot take a volume key (hardware-encrypted disks), so
+    kmsKeyArn may be absent when every variant uses one of them.
+    """
+    types = [get(v, "instanceType") for v in as_list(r.props.get("productionVariants"))]
+    instance_storage = bool(types) and all(isinstance(t, str) and has_instance_storage(t) for t in types)
+    if not is_set(r.props.get("kmsKeyArn")) and not instance_storage:
         yield "kmsKeyArn is not set: ML storage volumes of the endpoint would use an AWS-managed key"
     capture = r.props.get("dataCaptureConfig")
     if isinstance(capture, dict) and not is_set(capture.get("kmsKeyId")):

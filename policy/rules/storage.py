@@ -113,13 +113,46 @@ VERSIONING = StackRule(
     check=artifact_store_versioning,
 )
 
+_S3_ENCRYPTION_TYPES = (
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2")
+_S3_LOGGING_TYPES = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+
+
+def sse_s3(r: Resource) -> bool:
+    """An S3 encryption configuration uses SSE-S3 (the only default encryption log delivery supports)."""
+    return any(get(rule, "applyServerSideEncryptionByDefault", "sseAlgorithm") in ("AES256", UNKNOWN)
+               for rule in as_list(r.props.get("rules")))
+
+
+def access_log_targets(resources: list[Resource]) -> set[str]:
+    """URNs of buckets that receive S3 server access logs (the `targetBucket` of a BucketLogging)."""
+    buckets = {r.urn: r for r in resources if r.type == S3_BUCKET}
+    return {target.urn for r in resources if r.type in _S3_LOGGING_TYPES
+            for target in owners(r, buckets, "targetBucket", "bucket")}
+
+
+def s3_encryption_configured(resources: list[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Stack check: SSE-KMS on every bucket; SSE-S3 on server access log targets.
+
+    S3 server access log delivery supports only SSE-S3 default encryption on the target bucket
+    (S3 User Guide, "Enabling Amazon S3 server access logging"), so those buckets are the one exception.
+    """
+    log_targets = access_log_targets(resources)
+    yield from companion_check(S3_BUCKET, _S3_ENCRYPTION_TYPES, sse_kms,
+                               "no BucketServerSideEncryptionConfiguration with SSE-KMS for this bucket",
+                               applies=lambda b: b.urn not in log_targets)(resources, config)
+    yield from companion_check(S3_BUCKET, _S3_ENCRYPTION_TYPES, sse_s3,
+                               "access log target bucket has no BucketServerSideEncryptionConfiguration with "
+                               "SSE-S3 (log delivery supports no other default encryption)",
+                               applies=lambda b: b.urn in log_targets)(resources, config)
+
+
 S3_ENCRYPTION_CONFIGURED = StackRule(
     name="s3-encryption-configured",
-    description="Every S3 bucket has a server-side encryption configuration with SSE-KMS.",
-    check=companion_check(
-        S3_BUCKET, ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-                    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"),
-        sse_kms, "no BucketServerSideEncryptionConfiguration with SSE-KMS for this bucket"),
+    description="Every S3 bucket has a server-side encryption configuration with SSE-KMS "
+                "(SSE-S3 for server access log targets, the only encryption log delivery supports).",
+    check=s3_encryption_configured,
 )
 
 S3_PUBLIC_ACCESS_BLOCKED = StackRule(

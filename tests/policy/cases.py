@@ -89,7 +89,7 @@ CASES: list[Case] = [
         {"encryptionConfigurations": [{"encryptionType": "AES256"}]}, "encryption-customer-managed-keys"),
     one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY}}]},
-        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+        {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]},
         "encryption-customer-managed-keys", tags=False),
     one("gcp:storage/bucket:Bucket", {"encryption": {"defaultKmsKeyName": "projects/p/keys/k"}}, {},
         "encryption-customer-managed-keys"),
