@@ -81,3 +81,13 @@ def test_diff_expect_no_changes_exits_3_only_on_change(tmp_path, protect, code):
     result = run("diff", str(old), str(new), "--expect-no-changes", "--format", "markdown")
     assert result.returncode == code, result.stderr
     assert ("no changes" in result.stdout) == (code == 0)
+
+
+def test_component_error_is_reported_whole_on_one_line(tmp_path):
+    # Valid config, but Monitoring refuses a monitored service without drift features.
+    text = (PROJECT_ROOT / "Pulumi.dev.yaml").read_text().replace("      driftFeatures:", "      # driftFeatures:")
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(text)
+    result = run("plan", "dev", "--config-file", str(path))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "list drift_features" in result.stderr, result.stderr
