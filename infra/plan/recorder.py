@@ -7,6 +7,7 @@ from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import get_project, get_stack
 
 # Wire-format markers of the Pulumi RPC protocol (sdk/python/lib/pulumi/runtime/rpc.py).
 _SIG = "4dabf18193072939515e22adb298388d"
@@ -52,6 +53,16 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.registrations: dict[str, Registration] = {}
         self.stack_outputs: dict[str, Any] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the engine builds them (resource.NewURN): the parent's whole qualified type chain,
+        and no `pulumi:pulumi:Stack$` prefix for children of the root stack (the SDK's mock adds one)."""
+        qualified = type_
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != "pulumi:pulumi:Stack":
+                qualified = f"{parent_type}${type_}"
+        return "::".join(["urn:pulumi:" + get_stack(), get_project(), qualified, name])
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)

@@ -134,3 +134,11 @@ def test_plans_after_asyncio_run_closed_the_loop(plan_component):
 
     asyncio.run(nothing())  # leaves the thread without a current event loop
     assert plan_component(lambda: pulumi.export("ok", True)).outputs == {"ok": True}
+
+
+def test_urns_match_the_engines(plan_component):
+    plan = plan_component(program)
+    # resource.NewURN: children of the root stack carry no `pulumi:pulumi:Stack$` prefix.
+    assert plan.named("art")["urn"] == "urn:pulumi:dev::mlops-platform::mlops:test:Store::art"
+    assert plan.named("art-bucket")["urn"] == (
+        "urn:pulumi:dev::mlops-platform::mlops:test:Store$aws:s3/bucket:Bucket::art-bucket")
