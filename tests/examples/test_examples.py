@@ -234,3 +234,27 @@ def test_alert_emails_from_config_subscribe_to_the_topic():
 def test_an_unknown_environment_stops_the_program_with_the_fix():
     with pytest.raises(Exception, match=r"environment 'qa': expected one of dev, staging, prod"):
         plan_example(SHARED, "qa")
+
+
+# --- bring-your-own-image --------------------------------------------------------------------
+
+BYOI = "bring-your-own-image"
+
+
+def test_pinned_images_are_served_without_a_registry_or_a_build(example_plan):
+    plan = example_plan(BYOI)
+    assert not plan.of_type("aws:ecr/repository:Repository") and not plan.of_type("docker:index/image:Image")
+    images = {m["inputs"]["tags"]["slot"]: m["inputs"]["primaryContainer"]["image"]
+              for m in plan.of_type("aws:sagemaker/model:Model")}
+    assert images == {slot: f"123456789012.dkr.ecr.us-east-1.amazonaws.com/ranker@sha256:{digit * 64}"
+                      for slot, digit in (("blue", "1"), ("green", "2"))}
+    assert plan.outputs["endpoint"]["weights"] == {"blue": 90, "green": 10}
+    (policy,) = plan.of_type("aws:iam/rolePolicy:RolePolicy")
+    pulls = [s["Resource"] for s in json.loads(policy["inputs"]["policy"])["Statement"] if s["Sid"] == "PullImage"]
+    assert pulls == ["arn:aws:ecr:us-east-1:123456789012:repository/ranker"]
+
+
+def test_images_from_two_repositories_are_refused():
+    other = "123456789012.dkr.ecr.us-east-1.amazonaws.com/other:1.0.0"
+    with pytest.raises(Exception, match="must come from one repository"):
+        plan_example(BYOI, extra={f"{BYOI}:greenImage": other})
