@@ -15,7 +15,8 @@ import pytest
 
 from services.drift_monitor import CloudWatchPublisher, PushgatewayPublisher, Table, detect
 from services.drift_monitor.cli import main
-from tests.services.drift_monitor.conftest import free_port, normal_tables, write_csv
+from tests.services.drift_monitor.conftest import normal_tables, write_csv
+from tests.services.ports import free_port
 
 
 @pytest.fixture(scope="module")

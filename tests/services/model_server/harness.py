@@ -6,7 +6,6 @@ import asyncio
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import httpx
 from services.model_server.access_log import JsonLog
 from services.model_server.app import ModelServer
 from services.model_server.settings import Settings
+from tests.services.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -75,12 +75,6 @@ class InProcessServer:
     def close(self) -> None:
         self.app.close()
         self.runner.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class ServerProcess:

@@ -24,7 +24,7 @@ from services.model_server.artifact import (
     parse_location,
 )
 from services.model_server.model import OnnxModel, choose_providers
-from tests.services.model_server.harness import free_port
+from tests.services.ports import free_port
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from services.model_server.capture import DataCapture, FileSink, S3Sink, capture_record
-from tests.services.model_server.harness import free_port
+from tests.services.ports import free_port
 
 WHEN = datetime(2026, 11, 26, 8, 30, 15, 123456, tzinfo=UTC)
 

@@ -78,7 +78,7 @@ def test_unreachable_tracking_server_exits_1_after_writing_the_artifacts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from services.trainer.cli import main
-    from tests.services.trainer.conftest import free_port
+    from tests.services.ports import free_port
 
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")

@@ -15,7 +15,7 @@ import pytest
 
 from services.trainer import UploadError, upload_artifacts
 from services.trainer.cli import main
-from tests.services.trainer.conftest import free_port
+from tests.services.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
