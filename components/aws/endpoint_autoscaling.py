@@ -5,7 +5,7 @@ One scalable target per variant (`endpoint/<endpoint>/variant/<variant>`, dimens
 target-tracking policy on `SageMakerVariantInvocationsPerInstance` (invocations per instance per minute).
 
 Caveat (SageMaker): an endpoint update that changes the instance type of a variant registered with
-Application Auto Scaling fails; change instance types in two steps (see docs/components/aws-serving.md).
+Application Auto Scaling fails; change instance types in two steps (see docs/sagemaker-serving.md).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Creates an execution role (least privilege), a SageMaker Model per deployed slot
 configuration whose production variants are named `blue` / `green` with the slots' weights (name
 versioned by content, so any change is a SageMaker blue/green update), rollback alarms, the endpoint
 with its blue/green update policy and auto-rollback, and autoscaling per variant.
-See docs/components/aws-serving.md for the args/outputs tables and how canaries run and roll back.
+See docs/composing.md for the args/outputs tables and docs/sagemaker-serving.md for how canaries run and roll back.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """ServiceImage: build a service's image and push it to its ECR repository, or pin an existing image.
 
-The build uses `pulumi_docker.Image` with the repository root as context (the Dockerfile copies
-`services/` from there), for linux/amd64 (SageMaker and the GPU nodes), authenticating with the
+The build uses `pulumi_docker.Image` with the service's folder (`services/model_server`, whose
+`.dockerignore` applies) as context, for linux/amd64 (SageMaker and the GPU nodes), authenticating with the
 registry's short-lived ECR token. The tag comes from config and is never `latest`: repositories are
 IMMUTABLE, and a moving tag would make a slot's image ambiguous. `image_uri` is the pushed digest
 (`repo@sha256:...`), so an endpoint runs exactly the image that was built.
