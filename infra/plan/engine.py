@@ -119,10 +119,11 @@ def plan_stack(stack: str, config_file: Path | None = None, root: Path = PROJECT
 
     Raises `ConfigError` for an invalid stack file before anything is registered.
     """
-    stack_config = read_stack_config(stack, config_file, root)
+    project_file = read_project(root)
+    stack_config = read_stack_config(stack, config_file, root, project=project_file)
     cfg = load_platform_config(stack_config.values, stack_config.source)
-    project = str(read_project(root)["name"])
-    main = root / str(read_project(root).get("main", "infra/")).rstrip("/") / "__main__.py"
+    project = str(project_file["name"])
+    main = root / str(project_file.get("main", "infra/")).rstrip("/") / "__main__.py"
     cloud = Cloud(region=cfg.region or Cloud.region, project=cfg.project or Cloud.project,
                   location=cfg.region or Cloud.location)
     return plan_program(lambda: runpy.run_path(str(main), run_name="__main__"), stack=stack,
