@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
-import inspect
 import platform
-import re
 import statistics
 import time
 from pathlib import Path
@@ -27,6 +24,7 @@ import pulumi
 
 from infra.plan.engine import Plan, plan_program, plan_stack
 from infra.plan.fakes import Cloud
+from infra.plan.sdk import sdk_class, snake, unknown_inputs
 from infra.stackfile import PROJECT_ROOT, stack_names
 
 SECTION = "## Offline plan (`python -m infra plan`)"
@@ -41,32 +39,12 @@ an Output). Plan and floor run alternately so load on this shared 2-core machine
 invocations still vary by about 10%, so compare runs with `--repeat 15` or more."""
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def sdk_class(type_: str) -> type | None:
-    """The provider SDK's class for a type token (`aws:s3/bucket:Bucket` -> pulumi_aws.s3.Bucket)."""
-    package, module, cls = type_.split(":")
-    module = module.split("/")[0]
-    try:
-        mod = importlib.import_module(f"pulumi_{package.replace('-', '_')}" + ("" if module == "index" else
-                                                                              f".{module.replace('-', '_')}"))
-    except ImportError:
-        return None
-    return getattr(mod, cls, None)
-
-
 def _typed(res: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.Resource | None:
     """The resource built with its SDK class (same output properties as the program's), if its args map."""
     cls = sdk_class(res["type"])
-    if cls is None:
+    if cls is None or unknown_inputs(res["type"], res["inputs"]):
         return None
-    kwargs = {_snake(k): v for k, v in res["inputs"].items()}
-    accepted = set(inspect.signature(cls._internal_init).parameters)
-    if not set(kwargs) <= accepted:
-        return None
-    return cls(res["name"], opts=opts, **kwargs)
+    return cls(res["name"], opts=opts, **{snake(k): v for k, v in res["inputs"].items()})
 
 
 def floor_program(plan: Plan) -> Any:

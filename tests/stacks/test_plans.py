@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.plan.engine import plan_stack
+from infra.plan.sdk import unknown_inputs
 from infra.stackfile import PROJECT_ROOT, stack_names
 
 STACKS = stack_names()
@@ -42,3 +43,11 @@ def test_no_secret_leaks_into_the_plan(stack, stack_plan):
     plan = stack_plan(stack)
     assert plan.outputs["kubeconfig"] == "[secret]"
     assert "plan-token" not in plan.to_json()
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_input_is_a_property_the_provider_knows(stack, stack_plan):
+    """Top-level input names of every planned resource are arguments of its provider SDK class."""
+    unknown = [f"{res['type']}.{name}" for res in stack_plan(stack).resources if res["custom"]
+               for name in unknown_inputs(res["type"], res["inputs"])]
+    assert unknown == []

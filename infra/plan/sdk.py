@@ -1,0 +1,37 @@
+"""The provider SDK class behind a type token, and the argument names it accepts."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+
+
+def snake(name: str) -> str:
+    """An engine (camelCase) property name as the SDK's keyword argument (`kmsKeyArn` -> `kms_key_arn`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def sdk_class(type_: str) -> type | None:
+    """`aws:s3/bucket:Bucket` -> `pulumi_aws.s3.Bucket`; None when no installed SDK has it."""
+    package, module, name = type_.split(":")
+    module = module.split("/")[0]
+    path = f"pulumi_{package.replace('-', '_')}" + ("" if module == "index" else f".{module.replace('-', '_')}")
+    try:
+        return getattr(importlib.import_module(path), name, None)
+    except ImportError:
+        return None
+
+
+def accepted_arguments(cls: type) -> set[str]:
+    """Keyword arguments a provider resource class takes."""
+    return set(inspect.signature(cls._internal_init).parameters)  # type: ignore[attr-defined]
+
+
+def unknown_inputs(type_: str, inputs: dict) -> list[str]:
+    """Top-level input names that the type's SDK class does not accept (all of them if there is no class)."""
+    cls = sdk_class(type_)
+    names = sorted(snake(key) for key in inputs)
+    if cls is None:
+        return names
+    return [n for n in names if n not in accepted_arguments(cls)]
