@@ -102,6 +102,8 @@ class ModelEndpointArgs:
     """The only CloudWatch namespace the container may publish to."""
     region: str | None = None
     """Default: the provider's region."""
+    account_id: str | None = None
+    """AWS account of the stack (IAM conditions and ARNs). Default: asked of the provider (a blocking invoke)."""
     environment: str | None = None
     """Per-environment defaults (capture sampling); default `namer.environment`."""
     allow_network_access: bool = False
@@ -210,9 +212,8 @@ class ModelEndpoint(pulumi.ComponentResource):
         r = resolve(args)
         child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "service": args.service}
-        region = args.region or aws.get_region(opts=pulumi.InvokeOptions(parent=self)).region
-        scope = sagemaker_iam.Scope(aws.get_partition(opts=pulumi.InvokeOptions(parent=self)).partition, region,
-                                    aws.get_caller_identity(opts=pulumi.InvokeOptions(parent=self)).account_id)
+        scope = sagemaker_iam.resolve_scope(args.region, args.account_id, self)
+        region = scope.region
         vpc = (args.vpc.subnet_ids, args.vpc.security_group_ids) if args.vpc else None
 
         role = aws.iam.Role(f"{name}-role", name=r.role_name, tags=tags, opts=child,

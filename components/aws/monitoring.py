@@ -91,6 +91,8 @@ class MonitoringArgs:
     vpc: VpcArgs | None = None
     region: str | None = None
     """Default: the provider's region."""
+    account_id: str | None = None
+    """AWS account of the stack (IAM conditions and ARNs). Default: asked of the provider (a blocking invoke)."""
     environment: str | None = None
     """Default: `namer.environment`."""
     allow_no_drift_alarm: bool = False
@@ -186,13 +188,11 @@ class Monitoring(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:aws:Monitoring", name, None, opts)
-        invoke = pulumi.InvokeOptions(parent=self)
-        region = args.region or aws.get_region(opts=invoke).region
+        scope = sagemaker_iam.resolve_scope(args.region, args.account_id, self)
+        region = scope.region
         problems = monitoring_problems(args, region)
         if problems:
             raise MonitoringArgsError(problems)
-        scope = sagemaker_iam.Scope(aws.get_partition(opts=invoke).partition, region,
-                                    aws.get_caller_identity(opts=invoke).account_id)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         environment = args.environment or args.namer.environment

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from components.aws.iam import (
     ECR_AUTH,
@@ -47,6 +48,23 @@ class Scope:
 
     def arn(self, service: str, resource: str, regional: bool = True) -> str:
         return f"arn:{self.partition}:{service}:{self.region if regional else ''}:{self.account}:{resource}"
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, ...)."""
+    for prefix, partition in (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-iso-", "aws-iso"),
+                              ("us-isob-", "aws-iso-b"), ("eusc-", "aws-eusc")):
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def resolve_scope(region: str | None, account_id: str | None, parent: pulumi.Resource) -> Scope:
+    """Scope from what the caller knows; the provider is asked (blocking invokes) only for what it does not."""
+    invoke = pulumi.InvokeOptions(parent=parent)
+    region = region or aws.get_region(opts=invoke).region
+    account_id = account_id or aws.get_caller_identity(opts=invoke).account_id
+    return Scope(partition_of(region), region, account_id)
 
 
 def sagemaker_trust_conditions(scope: Scope) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 
 from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.aws.container_registry import ContainerRegistry, ContainerRegistryArgs
@@ -53,6 +54,8 @@ def external_repository_arn(path: str) -> str:
 def compose(cfg: PlatformConfig) -> dict[str, Any]:
     namer = Namer(cfg.name_prefix, cfg.environment)
     prod = cfg.environment == "prod"
+    # Asked once here instead of in every SageMaker component (each ask blocks the program).
+    account_id = aws.get_caller_identity().account_id
     platform_tags = {**cfg.stack_tags, "service": "platform"}
 
     key = Encryption("encryption", EncryptionArgs(namer=namer, tags=platform_tags, protect=prod))
@@ -108,7 +111,7 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
                 auto_rollback=cfg.rollout.auto_rollback),
             rollback_alarms=RollbackAlarmArgs(error_rate_percent=cfg.monitoring.error_rate_percent,
                                               p99_latency_ms=cfg.monitoring.p99_latency_ms),
-            vpc=vpc, region=cfg.region, environment=cfg.environment, tags=tags))
+            vpc=vpc, region=cfg.region, account_id=account_id, environment=cfg.environment, tags=tags))
         endpoints[name] = endpoint
         live_version = svc.slots[svc.live].model_version
         baseline = store.bucket_name.apply(lambda b, p=prefix, v=live_version: f"s3://{b}/{p}/{v}")
@@ -125,7 +128,8 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
         thresholds=AlarmThresholds(error_rate_percent=cfg.monitoring.error_rate_percent,
                                    p99_latency_ms=cfg.monitoring.p99_latency_ms,
                                    drift_distance=cfg.monitoring.drift_threshold),
-        drift_schedule=cfg.monitoring.drift_schedule, vpc=vpc, region=cfg.region, environment=cfg.environment,
+        drift_schedule=cfg.monitoring.drift_schedule, vpc=vpc, region=cfg.region, account_id=account_id,
+        environment=cfg.environment,
         tags=platform_tags))
 
     return {
