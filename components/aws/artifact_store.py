@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.aws import scope
 from components.aws.encryption import decrypt_statement, encrypt_decrypt_statement
 from components.aws.iam import S3_LIST, S3_READ, S3_WRITE, Statement, policy_document
 from components.naming import Namer, check_aws_name
@@ -50,6 +51,10 @@ class ArtifactStoreArgs:
     """Explicit bucket name (escape hatch); default from `namer` plus account and region."""
     allow_force_destroy: bool = False
     """Let `pulumi destroy` delete non-empty buckets (throwaway dev stacks only; never with `protect`)."""
+    region: str | None = None
+    """Region of the stack. Default: the provider's (asked with an invoke)."""
+    account_id: str | None = None
+    """AWS account of the stack. Default: the caller's (asked with an invoke)."""
 
     def __post_init__(self) -> None:
         errors = []
@@ -134,9 +139,8 @@ class ArtifactStore(pulumi.ComponentResource):
     def __init__(self, name: str, args: ArtifactStoreArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:aws:ArtifactStore", name, None, opts)
         self._args = args
-        invoke = pulumi.InvokeOutputOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=invoke).account_id
-        region = aws.get_region_output(opts=invoke).region
+        account = scope.account_of(args.account_id, self)
+        region = scope.region_of(args.region, self)
 
         def physical(role: str) -> pulumi.Input[str]:
             return pulumi.Output.concat(args.base_name(role), "-", account, "-", region)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.aws import scope
 from components.aws.iam import KMS_DECRYPT, KMS_ENCRYPT, Statement, policy_document
 from components.naming import Namer, check_aws_name
 
@@ -44,6 +45,10 @@ class EncryptionArgs:
     """Days a scheduled key deletion waits (7-30); the longest window is the safest."""
     rotation_period_days: int = 365
     """Automatic rotation period (90-2560 days). Rotation is always on."""
+    region: str | None = None
+    """Region of the stack. Default: the provider's (asked with an invoke)."""
+    account_id: str | None = None
+    """AWS account of the stack. Default: the caller's (asked with an invoke)."""
 
     def __post_init__(self) -> None:
         errors = [e for e in [check_aws_name("kms-alias", self.alias)] if e]
@@ -104,11 +109,11 @@ class Encryption(pulumi.ComponentResource):
         super().__init__("mlops:aws:Encryption", name, None, opts)
         self._args = args
         child = pulumi.ResourceOptions(parent=self)
-        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        account = scope.account_of(args.account_id, self)
+        region = scope.region_of(args.region, self)
+        partition = scope.partition_for(args.region, self)
         role_prefix = args.namer.name()
-        policy = pulumi.Output.all(caller.account_id, region.region, partition.partition).apply(
+        policy = pulumi.Output.all(account, region, partition).apply(
             lambda v: policy_document(key_policy_statements(v[0], v[1], v[2], role_prefix)))
 
         key = aws.kms.Key(

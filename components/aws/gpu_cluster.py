@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.aws import scope
 from components.aws.iam import Statement, assume_role_policy, irsa_trust_policy, policy_document
 from components.aws.network import LOG_RETENTION_DAYS
 from components.gpu_catalog import GpuCatalogError, resolve_gpu
@@ -81,6 +82,8 @@ class GpuClusterArgs:
     """Size of the system node group (min and desired); max is one more."""
     log_retention_days: int = 90
     """Days control-plane logs are kept."""
+    region: str | None = None
+    """Region of the stack. Default: the provider's (asked with an invoke)."""
 
     def __post_init__(self) -> None:
         errors = _check(self)
@@ -197,10 +200,9 @@ class GpuCluster(pulumi.ComponentResource):
         super().__init__("mlops:aws:GpuCluster", name, None, opts)
         self._name, self._args = name, args
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOutputOptions(parent=self)
         tags = dict(args.tags)
-        partition = aws.get_partition_output(opts=invoke).partition
-        region = aws.get_region_output(opts=invoke).region
+        partition = scope.partition_for(args.region, self)
+        region = scope.region_of(args.region, self)
 
         def managed(policy: str) -> pulumi.Output[str]:
             return pulumi.Output.concat("arn:", partition, ":iam::aws:policy/", policy)

@@ -62,11 +62,17 @@ def _render(statements: Sequence[Statement], resolved: Sequence[Sequence[str]]) 
     return json.dumps({"Version": "2012-10-17", "Statement": body}, sort_keys=True)
 
 
-def policy_document(statements: Iterable[Statement]) -> pulumi.Output[str]:
-    """The JSON policy document for `statements` (resolves Output ARNs; deterministic key order)."""
+def policy_document(statements: Iterable[Statement]) -> pulumi.Input[str]:
+    """The JSON policy document for `statements` (deterministic key order).
+
+    A string when every resource is known already (e.g. inside an `apply`), else an Output that
+    resolves the ARNs first.
+    """
     stmts = list(statements)
     if not stmts:
         raise ValueError("a policy needs at least one statement")
+    if all(isinstance(r, str) for s in stmts for r in s.resources):
+        return _render(stmts, [list(s.resources) for s in stmts])
     resolved = pulumi.Output.all(*[pulumi.Output.all(*s.resources) for s in stmts])
     return resolved.apply(lambda groups: _render(stmts, groups))
 

@@ -16,6 +16,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from components.aws import scope
 from components.aws.iam import Statement, assume_role_policy, policy_document
 from components.naming import Namer, check_aws_name
 
@@ -45,6 +46,10 @@ class NetworkArgs:
     """Days flow logs are kept (a CloudWatch Logs retention value)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on every taggable child."""
+    region: str | None = None
+    """Region of the stack. Default: the provider's (asked with an invoke)."""
+    account_id: str | None = None
+    """AWS account of the stack. Default: the caller's (asked with an invoke)."""
 
     def __post_init__(self) -> None:
         errors = [check_aws_name("log-group", self.flow_log_group_name),
@@ -108,7 +113,7 @@ class Network(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         tags = dict(args.tags)
-        region = aws.get_region_output(opts=invoke).region
+        region = scope.region_of(args.region, self)
         zones = aws.get_availability_zones_output(state="available", opts=invoke).names
         public_cidrs, private_cidrs = subnet_cidrs(args.cidr, args.availability_zones)
 
@@ -196,7 +201,7 @@ class Network(pulumi.ComponentResource):
 
     def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc, tags: dict[str, str]) -> pulumi.Output[str]:
         child = pulumi.ResourceOptions(parent=self)
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        account = pulumi.Output.from_input(scope.account_of(args.account_id, self))
         group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", name=args.flow_log_group_name,
                                         retention_in_days=args.flow_log_retention_days, kms_key_id=args.kms_key_arn,
                                         tags=tags, opts=child)

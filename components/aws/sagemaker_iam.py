@@ -29,6 +29,7 @@ from components.aws.iam import (
     S3_WRITE,
     Statement,
 )
+from components.aws.scope import partition_of
 
 # Data keys for SSE-KMS reads and writes (no ReEncrypt: nothing here re-wraps keys).
 KMS_DATA_KEY = (*KMS_DECRYPT, "kms:GenerateDataKey")
@@ -48,15 +49,6 @@ class Scope:
 
     def arn(self, service: str, resource: str, regional: bool = True) -> str:
         return f"arn:{self.partition}:{service}:{self.region if regional else ''}:{self.account}:{resource}"
-
-
-def partition_of(region: str) -> str:
-    """The AWS partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`, ...)."""
-    for prefix, partition in (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-iso-", "aws-iso"),
-                              ("us-isob-", "aws-iso-b"), ("eusc-", "aws-eusc")):
-        if region.startswith(prefix):
-            return partition
-    return "aws"
 
 
 def resolve_scope(region: str | None, account_id: str | None, parent: pulumi.Resource) -> Scope:

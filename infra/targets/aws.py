@@ -54,19 +54,20 @@ def external_repository_arn(path: str) -> str:
 def compose(cfg: PlatformConfig) -> dict[str, Any]:
     namer = Namer(cfg.name_prefix, cfg.environment)
     prod = cfg.environment == "prod"
-    # Asked once here instead of in every SageMaker component (each ask blocks the program).
+    # Region from config, account asked once: components would otherwise each ask the provider.
     account_id = aws.get_caller_identity().account_id
     platform_tags = {**cfg.stack_tags, "service": "platform"}
 
-    key = Encryption("encryption", EncryptionArgs(namer=namer, tags=platform_tags, protect=prod))
+    where = {"region": cfg.region, "account_id": account_id}
+    key = Encryption("encryption", EncryptionArgs(namer=namer, tags=platform_tags, protect=prod, **where))
     network = Network("network", NetworkArgs(
         namer=namer, kms_key_arn=key.key_arn, availability_zones=cfg.network.availability_zones or 2,
         cidr=cfg.network.cidr, nat_gateways=cfg.network.nat_gateways or "single", flow_logs=cfg.network.flow_logs,
-        flow_log_retention_days=cfg.storage.retention_days, tags=platform_tags))
+        flow_log_retention_days=cfg.storage.retention_days, tags=platform_tags, **where))
     store = ArtifactStore("artifacts", ArtifactStoreArgs(
         namer=namer, kms_key_arn=key.key_arn, tags=platform_tags, protect=prod,
         retention_days=cfg.storage.retention_days, noncurrent_version_days=cfg.storage.noncurrent_version_days,
-        access_logs=bool(cfg.storage.access_logs)))
+        access_logs=bool(cfg.storage.access_logs), **where))
     in_registry = [name for name, svc in cfg.services.items() if not _external(svc)]
     registry = ContainerRegistry("registry", ContainerRegistryArgs(
         namer=namer, services=[_repository(name, cfg.services[name]) for name in in_registry],
@@ -78,7 +79,7 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
         public_access_cidrs=cfg.network.public_api_cidrs, accelerator=cfg.gpu.accelerator,
         gpu_count=cfg.gpu.count, gpu_instance_type=cfg.gpu.instance_type, gpu_min_nodes=cfg.gpu.min_nodes,
         gpu_max_nodes=cfg.gpu.max_nodes, gpu_desired_nodes=cfg.gpu.desired_nodes, spot=cfg.gpu.spot,
-        gpu_disk_size_gb=cfg.gpu.disk_size_gb, log_retention_days=cfg.storage.retention_days))
+        gpu_disk_size_gb=cfg.gpu.disk_size_gb, log_retention_days=cfg.storage.retention_days, region=cfg.region))
 
     vpc = VpcArgs(subnet_ids=network.private_subnet_ids, security_group_ids=[network.workload_security_group_id])
     endpoints: dict[str, ModelEndpoint] = {}
@@ -111,7 +112,7 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
                 auto_rollback=cfg.rollout.auto_rollback),
             rollback_alarms=RollbackAlarmArgs(error_rate_percent=cfg.monitoring.error_rate_percent,
                                               p99_latency_ms=cfg.monitoring.p99_latency_ms),
-            vpc=vpc, region=cfg.region, account_id=account_id, environment=cfg.environment, tags=tags))
+            vpc=vpc, environment=cfg.environment, tags=tags, **where))
         endpoints[name] = endpoint
         live_version = svc.slots[svc.live].model_version
         baseline = store.bucket_name.apply(lambda b, p=prefix, v=live_version: f"s3://{b}/{p}/{v}")
@@ -128,8 +129,7 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
         thresholds=AlarmThresholds(error_rate_percent=cfg.monitoring.error_rate_percent,
                                    p99_latency_ms=cfg.monitoring.p99_latency_ms,
                                    drift_distance=cfg.monitoring.drift_threshold),
-        drift_schedule=cfg.monitoring.drift_schedule, vpc=vpc, region=cfg.region, account_id=account_id,
-        environment=cfg.environment,
+        drift_schedule=cfg.monitoring.drift_schedule, vpc=vpc, environment=cfg.environment, **where,
         tags=platform_tags))
 
     return {

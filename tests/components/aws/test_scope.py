@@ -5,13 +5,14 @@ import pulumi_aws as aws
 import pytest
 
 from components.aws import sagemaker_iam
+from components.aws.scope import partition_of
 
 
 @pytest.mark.parametrize(("region", "partition"), [
     ("us-east-1", "aws"), ("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"),
 ])
 def test_partition_follows_the_region(region, partition):
-    assert sagemaker_iam.partition_of(region) == partition
+    assert partition_of(region) == partition
 
 
 def test_known_region_and_account_need_no_provider_call(plan_component, monkeypatch):
@@ -39,3 +40,22 @@ def test_missing_values_come_from_the_provider(plan_component):
 
     plan_component(program)
     assert scopes == [sagemaker_iam.Scope("aws", "us-east-1", "123456789012")]
+
+
+def test_a_stack_asks_the_provider_for_its_account_once(monkeypatch):
+    from collections import Counter
+
+    from infra.plan.engine import plan_stack
+
+    asked: Counter[str] = Counter()
+    for fn in ("get_region", "get_region_output", "get_partition", "get_partition_output", "get_caller_identity",
+               "get_caller_identity_output"):
+        real = getattr(aws, fn)
+
+        def counting(*args, _real=real, _fn=fn, **kwargs):
+            asked[_fn] += 1
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(aws, fn, counting)
+    plan_stack("dev")
+    assert asked == Counter({"get_caller_identity": 1})
