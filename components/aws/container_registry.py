@@ -9,6 +9,7 @@ may still reference: an expired image cannot be pulled when an endpoint scales o
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -117,3 +118,20 @@ class ContainerRegistry(pulumi.ComponentResource):
         return [Statement("EcrAuthorizationToken", ECR_AUTH, ["*"]),
                 Statement("Pull" + "".join(p.capitalize() for p in service.replace("_", "-").split("-")),
                           ECR_PULL, [self.repository_arns[service]])]
+
+
+_ECR_IMAGE = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
+                        r"(?P<repo>[a-z0-9._/-]+?)(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})?")
+
+
+def ecr_repository_arn(image: str) -> str:
+    """ARN of the ECR repository of `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@sha256:digest]`.
+
+    Raises ValueError for anything else: SageMaker pulls from ECR only.
+    """
+    match = _ECR_IMAGE.fullmatch(image)
+    if not match:
+        raise ValueError(f"{image!r} is not an ECR image: expected <account>.dkr.ecr.<region>.amazonaws.com/<repo>"
+                         " with an optional :<tag> or @sha256:<digest> (SageMaker pulls from ECR only)")
+    return f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
+

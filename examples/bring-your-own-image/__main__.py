@@ -9,11 +9,10 @@ only. Every resource is declared inside a component.
 
 from __future__ import annotations
 
-import re
-
 import pulumi
 
 from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
+from components.aws.container_registry import ecr_repository_arn
 from components.aws.encryption import Encryption, EncryptionArgs
 from components.aws.endpoint_variants import SlotArgs
 from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs
@@ -21,18 +20,17 @@ from components.aws.service_image import ServiceImage, ServiceImageArgs
 from components.naming import Namer
 
 SERVICE = "ranker"
-ECR_IMAGE = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[a-z0-9._/-]+)"
-                       r"(?::[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})")
 DEFAULT_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ranker@sha256:{digit}"
 
 
 def repository_arn(image: str) -> str:
     """The ECR repository of a pinned image URI (the role's pull scope); RunError for anything else."""
-    match = ECR_IMAGE.fullmatch(image)
-    if not match:
-        raise pulumi.RunError(f"image {image!r}: expected <account>.dkr.ecr.<region>.amazonaws.com/<repo> with "
-                              ":<tag> or @sha256:<digest> (SageMaker pulls from ECR only)")
-    return f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['repo']}"
+    if ":" not in image.rsplit("/", 1)[-1] and "@" not in image:
+        raise pulumi.RunError(f"image {image!r}: pin a :<tag> or @sha256:<digest>")
+    try:
+        return ecr_repository_arn(image)
+    except ValueError as exc:
+        raise pulumi.RunError(f"image: {exc}") from None
 
 
 def main() -> None:

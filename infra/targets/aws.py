@@ -6,14 +6,13 @@ declared inside a component; this module only maps config to component args.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
-from components.aws.container_registry import ContainerRegistry, ContainerRegistryArgs
+from components.aws.container_registry import ContainerRegistry, ContainerRegistryArgs, ecr_repository_arn
 from components.aws.encryption import Encryption, EncryptionArgs
 from components.aws.endpoint_autoscaling import AutoscalingArgs
 from components.aws.endpoint_rollout import RolloutArgs
@@ -34,8 +33,6 @@ from components.naming import Namer
 from infra.config import PlatformConfig
 from infra.config_sections import ServiceConfig
 
-_ECR_IMAGE = re.compile(r"(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<name>.+)")
-
 
 def model_prefix(name: str, svc: ServiceConfig) -> str:
     """Key prefix of a service's model versions in the artifact bucket."""
@@ -44,11 +41,10 @@ def model_prefix(name: str, svc: ServiceConfig) -> str:
 
 def external_repository_arn(path: str) -> str:
     """ARN of an external ECR repository given as `<account>.dkr.ecr.<region>.amazonaws.com/<name>`."""
-    match = _ECR_IMAGE.fullmatch(path)
-    if not match:
-        raise pulumi.RunError(f"imageRepository {path!r}: SageMaker pulls from ECR only; expected "
-                              "<account>.dkr.ecr.<region>.amazonaws.com/<name>")
-    return f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['name']}"
+    try:
+        return ecr_repository_arn(path)
+    except ValueError as exc:
+        raise pulumi.RunError(f"imageRepository: {exc}") from None
 
 
 def compose(cfg: PlatformConfig) -> dict[str, Any]:

@@ -7,7 +7,12 @@ import json
 import pulumi
 import pytest
 
-from components.aws.container_registry import ContainerRegistry, ContainerRegistryArgs, lifecycle_policy
+from components.aws.container_registry import (
+    ContainerRegistry,
+    ContainerRegistryArgs,
+    ecr_repository_arn,
+    lifecycle_policy,
+)
 from components.aws.iam import policy_document
 from components.naming import Namer, check_aws_name
 from infra.plan.engine import plan_program
@@ -104,3 +109,20 @@ def test_force_delete_conflicts_with_protect():
 def test_duplicate_services_are_rejected():
     with pytest.raises(ValueError, match="duplicates"):
         _args(services=("fraud", "fraud"))
+
+
+@pytest.mark.parametrize(("image", "arn"), [
+    ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/ranker",
+     "arn:aws:ecr:eu-west-1:123456789012:repository/team/ranker"),
+    ("123456789012.dkr.ecr.us-east-1.amazonaws.com/ranker:1.2.0",
+     "arn:aws:ecr:us-east-1:123456789012:repository/ranker"),
+    ("123456789012.dkr.ecr.us-east-1.amazonaws.com/ranker@sha256:" + "a" * 64,
+     "arn:aws:ecr:us-east-1:123456789012:repository/ranker"),
+])
+def test_ecr_repository_arn_of_an_image(image, arn):
+    assert ecr_repository_arn(image) == arn
+
+
+def test_a_non_ecr_image_is_refused():
+    with pytest.raises(ValueError, match="SageMaker pulls from ECR only"):
+        ecr_repository_arn("ghcr.io/acme/ranker:1.2.0")
