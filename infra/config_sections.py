@@ -232,6 +232,9 @@ class MonitoringConfig(Section):
     drift_schedule: Literal["hourly", "daily"] | None = Field(
         None, description="How often Model Monitor checks drift. Default: hourly in prod, daily elsewhere."
     )
+    model_monitor: bool = Field(
+        True, description="Run SageMaker Model Monitor data-quality checks and drift alarms (AWS has closed Model "
+        "Monitor to new customers; set false where the account has no access).")
     data_capture_percent: Percent | None = Field(
         None, description="Share of requests captured for monitoring. Default: 100 in dev, 20 elsewhere."
     )

@@ -65,10 +65,30 @@ def check_aws(cfg: PlatformConfig) -> list[Problem]:
             resolve_gpu(cfg.gpu.accelerator, cfg.gpu.count, "aws")
         except GpuCatalogError as exc:
             problems.append(Problem(f"{NAMESPACE}:gpu", str(exc)))
+    problems += check_model_monitor(cfg)
     for key, (kind, name) in aws_names(cfg.name_prefix, cfg.environment, cfg.services).items():
         error = check_aws_name(kind, name)
         if error:
             problems.append(Problem(f"{NAMESPACE}:{key}", error))
+    return problems
+
+
+def check_model_monitor(cfg: PlatformConfig) -> list[Problem]:
+    """Model Monitor alarms per feature and runs an analyzer image AWS publishes only in some regions."""
+    from components.aws.model_monitor import ANALYZER_ACCOUNTS
+
+    if not cfg.monitoring.model_monitor or not cfg.services:
+        return []
+    problems = [
+        Problem(f"{NAMESPACE}:services.{name}.driftFeatures",
+                "required while monitoring.modelMonitor is true: list the features whose drift should raise an "
+                "alarm (names as in the training baseline), or set monitoring.modelMonitor: false")
+        for name, svc in cfg.services.items() if not svc.drift_features
+    ]
+    if cfg.region not in ANALYZER_ACCOUNTS:
+        problems.append(Problem("aws:region", "SageMaker Model Monitor has no analyzer image here (regions: "
+                                f"{', '.join(sorted(ANALYZER_ACCOUNTS))}); set monitoring.modelMonitor: false",
+                                cfg.region))
     return problems
 
 

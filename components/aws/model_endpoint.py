@@ -99,7 +99,8 @@ class ModelEndpointArgs:
     container_log_level: int = 20
     """SAGEMAKER_CONTAINER_LOG_LEVEL (Python logging level: 10 debug .. 40 error)."""
     metrics_namespace: str = "MLOps/ModelServer"
-    """The only CloudWatch namespace the container may publish to."""
+    """The only CloudWatch namespace the container may publish to (granted only with allow_network_access:
+    an isolated container cannot reach CloudWatch)."""
     region: str | None = None
     """Default: the provider's region."""
     account_id: str | None = None
@@ -225,7 +226,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                 scope=scope, bucket_arn=args.bucket_arn, model_prefix=args.model_prefix,
                 capture_prefix=r.capture_prefix, repository_arn=args.ecr_repository_arn,
                 kms_key_arn=args.kms_key_arn, endpoint_name=r.endpoint_name,
-                metrics_namespace=args.metrics_namespace, vpc=vpc)))
+                metrics_namespace=args.metrics_namespace, vpc=vpc, publish_metrics=args.allow_network_access)))
 
         models = {v.name: self._model(name, args, v.name, role, policy, tags) for v in r.variants}
         capture_uri = pulumi.Output.concat("s3://", args.data_capture.bucket_name, "/", r.capture_prefix)

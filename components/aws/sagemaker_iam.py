@@ -103,8 +103,13 @@ def vpc_statements(scope: Scope, subnet_ids: Sequence[pulumi.Input[str]],
 
 def endpoint_statements(*, scope: Scope, bucket_arn: pulumi.Input[str], model_prefix: str, capture_prefix: str,
                         repository_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str], endpoint_name: str,
-                        metrics_namespace: str, vpc: tuple[Sequence[Any], Sequence[Any]] | None) -> list[Statement]:
-    """What one endpoint's execution role may do."""
+                        metrics_namespace: str, vpc: tuple[Sequence[Any], Sequence[Any]] | None,
+                        publish_metrics: bool = False) -> list[Statement]:
+    """What one endpoint's execution role may do.
+
+    `publish_metrics` grants PutMetricData in `metrics_namespace`; only a container with network access
+    can reach CloudWatch, so an isolated one gets no such grant.
+    """
     statements = [
         *read_prefix("Model", bucket_arn, [model_prefix]),
         Statement("WriteCapture", S3_WRITE, [_objects(bucket_arn, capture_prefix)]),
@@ -112,8 +117,9 @@ def endpoint_statements(*, scope: Scope, bucket_arn: pulumi.Input[str], model_pr
         Statement("EcrAuth", ECR_AUTH, ["*"]),  # GetAuthorizationToken only accepts `*`
         Statement("UseKey", KMS_DATA_KEY, [kms_key_arn]),
         log_group_statement(scope, f"/aws/sagemaker/Endpoints/{endpoint_name}"),
-        metrics_statement(metrics_namespace),
     ]
+    if publish_metrics:
+        statements.append(metrics_statement(metrics_namespace))
     if vpc is not None:
         statements += vpc_statements(scope, *vpc)
     return statements

@@ -117,7 +117,7 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
             variants=tuple(_monitored_variant(v, svc) for v in sorted(endpoint.variant_weights)),
             baseline_statistics_uri=baseline.apply(lambda base: f"{base}/statistics.json"),
             baseline_constraints_uri=baseline.apply(lambda base: f"{base}/constraints.json"),
-            baseline_prefix=prefix, drift_features=svc.drift_features))
+            baseline_prefix=prefix, drift_features=svc.drift_features, model_monitor=cfg.monitoring.model_monitor))
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
         namer=namer, kms_key_arn=key.key_arn, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn,

@@ -83,11 +83,23 @@ def test_diff_expect_no_changes_exits_3_only_on_change(tmp_path, protect, code):
     assert ("no changes" in result.stdout) == (code == 0)
 
 
-def test_component_error_is_reported_whole_on_one_line(tmp_path):
-    # Valid config, but Monitoring refuses a monitored service without drift features.
+def test_component_error_is_reported_whole_on_one_line(monkeypatch, capsys):
+    import infra.plan.engine
+    from infra.cli import main
+
+    def fail(*_args, **_kwargs):
+        raise ValueError("Monitoring:\n  endpoints.fraud: list drift_features\n  region 'xx-1': no analyzer")
+
+    monkeypatch.setattr(infra.plan.engine, "plan_stack", fail)
+    assert main(["plan", "dev"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: Monitoring: endpoints.fraud: list drift_features region 'xx-1': no analyzer\n"
+
+
+def test_missing_drift_features_fail_config_validation(tmp_path):
     text = (PROJECT_ROOT / "Pulumi.dev.yaml").read_text().replace("      driftFeatures:", "      # driftFeatures:")
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(text)
     result = run("plan", "dev", "--config-file", str(path))
-    assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "list drift_features" in result.stderr, result.stderr
+    assert result.returncode == 2
+    assert "services.fraud-detector.driftFeatures: required while monitoring.modelMonitor is true" in result.stderr

@@ -25,6 +25,7 @@ GOOD: dict[str, Any] = {
         f"{NS}:gpu": {"accelerator": "a10g", "minNodes": 0, "maxNodes": 2},
         f"{NS}:services": {
             "fraud": {
+                "driftFeatures": ["mean radius"],
                 "slots": {
                     "blue": {"imageTag": "1.0.0", "modelVersion": "1", "weight": 100},
                     "green": {"imageTag": "1.1.0", "modelVersion": "2", "weight": 0},
@@ -219,3 +220,18 @@ def test_secure_values_become_secret_placeholders(tmp_path):
 
 def test_project_defaults_apply_when_stack_omits_them(tmp_path):
     assert _load(tmp_path, GOOD).name_prefix == "mlops"
+
+
+def test_model_monitor_needs_drift_features_unless_turned_off(tmp_path):
+    lines = _errors(tmp_path, _with(f"{NS}:services.fraud.driftFeatures", None))
+    assert lines == [f"Pulumi.dev.yaml: {NS}:services.fraud.driftFeatures: required while monitoring.modelMonitor "
+                     "is true: list the features whose drift should raise an alarm (names as in the training "
+                     "baseline), or set monitoring.modelMonitor: false"]
+    doc = _with(f"{NS}:services.fraud.driftFeatures", None)
+    doc["config"][f"{NS}:monitoring"] = {"modelMonitor": False}
+    assert _load(tmp_path, doc).monitoring.model_monitor is False
+
+
+def test_model_monitor_region_must_have_an_analyzer_image(tmp_path):
+    lines = _errors(tmp_path, _with("aws:region", "af-south-1"))
+    assert lines[0].startswith("Pulumi.dev.yaml: aws:region = 'af-south-1': SageMaker Model Monitor has no analyzer")

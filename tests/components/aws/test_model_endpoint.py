@@ -202,12 +202,17 @@ def test_role_scoped_to_repository_key_and_log_group(plan_endpoint):
 
 
 def test_role_has_no_wildcards_beyond_ecr_auth_and_namespaced_metrics(plan_endpoint):
-    for statement in policy_of(plan_endpoint()):
+    for statement in policy_of(plan_endpoint(endpoint_args(allow_network_access=True))):
         assert not any(a == "*" or a.endswith(":*") for a in statement["Action"])
         if statement["Resource"] == "*":
             assert statement["Sid"] in {"EcrAuth", "PutMetrics"}
-    metrics = next(s for s in policy_of(plan_endpoint()) if s["Sid"] == "PutMetrics")
+    metrics = next(s for s in policy_of(plan_endpoint(endpoint_args(allow_network_access=True)))
+                   if s["Sid"] == "PutMetrics")
     assert metrics["Condition"]["StringEquals"]["cloudwatch:namespace"] == "MLOps/ModelServer"
+
+
+def test_isolated_container_gets_no_metrics_grant(plan_endpoint):
+    assert "PutMetrics" not in {s["Sid"] for s in policy_of(plan_endpoint())}
 
 
 def test_vpc_permissions_only_with_vpc(plan_endpoint):
