@@ -11,7 +11,6 @@ kms:Decrypt), or CloudWatch cannot publish to the encrypted topic.
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,11 +19,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws import model_monitor, sagemaker_iam
+from components.aws.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws.dashboard import DashboardEndpoint, console_url, dashboard_body
 from components.aws.endpoint_alarms import AlarmSpec, create_alarm, error_rate_alarm, latency_alarm, utilization_alarm
 from components.aws.iam import assume_role_policy, policy_document
 from components.aws.model_endpoint import VpcArgs
-from components.naming import Namer, check_aws_name, content_hash
+from components.naming import Namer, check_aws_name
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,9 @@ class MonitoringArgs:
     bucket_arn: pulumi.Input[str]
     endpoints: tuple[MonitoredEndpoint, ...] = ()
     alert_emails: tuple[str, ...] = ()
+    """Email subscribers of the topic this component creates (ignored with `topic_arn`)."""
+    topic_arn: pulumi.Input[str] | None = None
+    """An existing alert topic (e.g. an AlertTopic the endpoints also notify); default: create one."""
     thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
     drift_schedule: Literal["hourly", "daily"] | None = None
     """Model Monitor frequency; default hourly in prod, daily elsewhere."""
@@ -137,16 +140,6 @@ def endpoint_alarm_specs(args: MonitoringArgs, endpoint: MonitoredEndpoint) -> l
     return specs
 
 
-def alarm_publish_policy(topic_arn: str, scope: sagemaker_iam.Scope) -> str:
-    """Topic policy: only this account's CloudWatch alarms may publish."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Sid": "CloudWatchAlarmsPublish", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"},
-        "Action": "sns:Publish", "Resource": topic_arn,
-        "Condition": {"StringEquals": {"aws:SourceAccount": scope.account},
-                      "ArnLike": {"aws:SourceArn": scope.arn("cloudwatch", "alarm:*")}},
-    }]}, sort_keys=True)
-
-
 def monitoring_problems(args: MonitoringArgs, region: str) -> list[str]:
     problems, n = [], args.namer
     monitored = [e for e in args.endpoints if e.model_monitor]
@@ -198,14 +191,12 @@ class Monitoring(pulumi.ComponentResource):
         environment = args.environment or args.namer.environment
         frequency = args.drift_schedule or ("hourly" if environment == "prod" else "daily")
 
-        topic = aws.sns.Topic(f"{name}-alerts", name=args.namer.name("alerts"), kms_master_key_id=args.kms_key_arn,
-                              tags=tags, opts=child)
-        aws.sns.TopicPolicy(f"{name}-alerts-policy", arn=topic.arn, opts=child,
-                            policy=topic.arn.apply(lambda arn: alarm_publish_policy(arn, scope)))
-        for email in args.alert_emails:
-            aws.sns.TopicSubscription(f"{name}-alerts-{content_hash(email)}", topic=topic.arn, protocol="email",
-                                      endpoint=email, opts=child)
-        actions = [topic.arn]
+        topic_arn = args.topic_arn
+        if topic_arn is None:
+            topic_arn = AlertTopic(f"{name}-alerts", AlertTopicArgs(
+                namer=args.namer, kms_key_arn=args.kms_key_arn, alert_emails=args.alert_emails,
+                region=scope.region, account_id=scope.account, tags=tags), opts=child).topic_arn
+        actions = [topic_arn]
 
         alarm_names: list[str] = []
         for endpoint in args.endpoints:
@@ -224,7 +215,7 @@ class Monitoring(pulumi.ComponentResource):
                     DashboardEndpoint(n, tuple(v.name for v in e.variants), any(v.gpus for v in e.variants))
                     for n, e in zip(names, args.endpoints, strict=True)])))
 
-        self.topic_arn = topic.arn
+        self.topic_arn = pulumi.Output.from_input(topic_arn)
         self.dashboard_name = dashboard_name
         self.dashboard_url = console_url(region, dashboard_name)
         self.alarm_names = alarm_names

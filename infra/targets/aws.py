@@ -11,6 +11,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.aws.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.aws.container_registry import ContainerRegistry, ContainerRegistryArgs, ecr_repository_arn
 from components.aws.encryption import Encryption, EncryptionArgs
@@ -77,6 +78,9 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
         gpu_max_nodes=cfg.gpu.max_nodes, gpu_desired_nodes=cfg.gpu.desired_nodes, spot=cfg.gpu.spot,
         gpu_disk_size_gb=cfg.gpu.disk_size_gb, log_retention_days=cfg.storage.retention_days, region=cfg.region))
 
+    # First, so rollback alarms (created with the endpoints) and Monitoring's alarms notify the same topic.
+    alerts = AlertTopic("alerts", AlertTopicArgs(namer=namer, kms_key_arn=key.key_arn,
+                                                 alert_emails=cfg.monitoring.alert_emails, tags=platform_tags, **where))
     vpc = VpcArgs(subnet_ids=network.private_subnet_ids, security_group_ids=[network.workload_security_group_id])
     endpoints: dict[str, ModelEndpoint] = {}
     monitored: list[MonitoredEndpoint] = []
@@ -108,7 +112,7 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
                 auto_rollback=cfg.rollout.auto_rollback),
             rollback_alarms=RollbackAlarmArgs(error_rate_percent=cfg.monitoring.error_rate_percent,
                                               p99_latency_ms=cfg.monitoring.p99_latency_ms),
-            vpc=vpc, environment=cfg.environment, tags=tags, **where))
+            alarm_topic_arn=alerts.topic_arn, vpc=vpc, environment=cfg.environment, tags=tags, **where))
         endpoints[name] = endpoint
         live_version = svc.slots[svc.live].model_version
         baseline = store.bucket_name.apply(lambda b, p=prefix, v=live_version: f"s3://{b}/{p}/{v}")
@@ -121,7 +125,7 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
         namer=namer, kms_key_arn=key.key_arn, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn,
-        endpoints=tuple(monitored), alert_emails=cfg.monitoring.alert_emails,
+        endpoints=tuple(monitored), topic_arn=alerts.topic_arn,
         thresholds=AlarmThresholds(error_rate_percent=cfg.monitoring.error_rate_percent,
                                    p99_latency_ms=cfg.monitoring.p99_latency_ms,
                                    drift_distance=cfg.monitoring.drift_threshold),
@@ -140,7 +144,7 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
         "endpoints": {name: {"name": ep.endpoint_name, "invokeUrl": ep.invoke_url, "arn": ep.endpoint_arn,
                              "weights": ep.variant_weights}
                       for name, ep in endpoints.items()},
-        "alertTopicArn": monitoring.topic_arn,
+        "alertTopicArn": alerts.topic_arn,
         "dashboardUrl": monitoring.dashboard_url,
     }
 

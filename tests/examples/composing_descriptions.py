@@ -64,7 +64,6 @@ DESCRIPTIONS: dict[str, str] = {
     "MonitoringArgs.bucket_name": "The artifact bucket: data capture, baselines and reports.",
     "MonitoringArgs.bucket_arn": "Its ARN (scope of the Model Monitor role).",
     "MonitoringArgs.endpoints": "The endpoints to watch (see `MonitoredEndpoint`).",
-    "MonitoringArgs.alert_emails": "One email subscription to the alert topic per address (each confirms).",
     "MonitoringArgs.thresholds": "Alarm thresholds (see `AlarmThresholds`).",
     "MonitoringArgs.monitor_instance_type": "Model Monitor instance (botocore `ProcessingInstanceType`).",
     "MonitoringArgs.monitor_max_runtime_seconds": "Stopping condition of a monitoring run (1..3600).",

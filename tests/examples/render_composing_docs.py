@@ -24,6 +24,7 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from components.aws.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.aws.container_registry import ContainerRegistry, ContainerRegistryArgs
 from components.aws.encryption import Encryption, EncryptionArgs
@@ -56,6 +57,7 @@ BLOCKS: dict[str, tuple[type, type | None]] = {
     "AutoscalingArgs": (AutoscalingArgs, None),
     "RollbackAlarmArgs": (RollbackAlarmArgs, None),
     "VpcArgs": (VpcArgs, None),
+    "AlertTopic": (AlertTopicArgs, AlertTopic),
     "Monitoring": (MonitoringArgs, Monitoring),
     "MonitoredEndpoint": (MonitoredEndpoint, None),
     "MonitoredVariant": (MonitoredVariant, None),

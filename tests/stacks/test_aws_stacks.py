@@ -130,3 +130,11 @@ def test_endpoint_role_reads_only_its_model_prefix(dev):
                 if "fraud-detector" in p["name"]]
     resources = [s["Resource"] for doc in policies for s in doc["Statement"] if "s3:GetObject" in s["Action"]]
     assert resources and all("models/fraud-detector/*" in str(r) for r in resources)
+
+
+def test_rollback_alarms_notify_the_alert_topic(prod):
+    topic = prod.outputs["alertTopicArn"]
+    rollback = [a for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "rollback" in a["name"]]
+    assert rollback and all(topic in a["inputs"]["alarmActions"] for a in rollback)
+    monitoring = [a for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "rollback" not in a["name"]]
+    assert all(topic in a["inputs"]["alarmActions"] for a in monitoring)

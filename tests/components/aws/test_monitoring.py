@@ -49,7 +49,7 @@ def alarms(plan) -> dict[str, dict]:
 
 
 def test_topic_is_encrypted_with_stack_key(plan_monitoring):
-    assert plan_monitoring().named("mon-alerts")["inputs"]["kmsMasterKeyId"] == KEY
+    assert plan_monitoring().named("mon-alerts-topic")["inputs"]["kmsMasterKeyId"] == KEY
 
 
 def test_topic_policy_admits_only_this_accounts_alarms(plan_monitoring):
@@ -77,7 +77,7 @@ def test_gpu_alarm_only_for_gpu_variant(plan_monitoring):
 
 def test_every_alarm_notifies_the_topic(plan_monitoring):
     plan = plan_monitoring()
-    topic = plan.named("mon-alerts")
+    topic = plan.named("mon-alerts-topic")
     arn = "arn:aws:sns:us-east-1:123456789012:mlops-prod-alerts"
     assert topic["inputs"]["name"] == "mlops-prod-alerts"
     assert all(a["alarmActions"] == [arn] and a["okActions"] == [arn] for a in alarms(plan).values())
