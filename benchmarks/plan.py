@@ -35,9 +35,9 @@ it records per registration, which costs more the deeper the resource is declare
 the program pays for config loading and validation (about 2 ms), the `Output.apply` chains that wire
 resources together, and one blocking invoke (the caller identity, asked once by the composition and
 passed to the components with the region; each component used to ask for region, partition and account
-itself). Plan and floor run alternately so load on this shared 2-core machine hits both alike; single
-runs vary by 20% and more here, so the ratio compares the fastest run of each (the median is shown
-beside it)."""
+itself). Times are CPU time of the process (`time.process_time`), plan and floor alternating, so other
+work on this shared 2-core machine counts for neither; wall-clock runs vary by 20% and more here. The
+ratio compares the fastest run of each (the median is shown beside it)."""
 
 
 def _typed(res: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.Resource | None:
@@ -77,14 +77,18 @@ def floor_program(plan: Plan) -> Any:
 
 
 def _interleaved_samples(first: Any, second: Any, repeat: int) -> tuple[list[float], list[float]]:
-    """Seconds per run of two functions run alternately, so load on the machine hits both alike."""
+    """CPU seconds of this process per run of two functions run alternately.
+
+    CPU time (all threads of the process) rather than wall time: on a shared machine, time other
+    processes take from this one would otherwise count as the program's.
+    """
     samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
         for fn, out in ((first, samples[0]), (second, samples[1])):
             gc.collect()
-            start = time.perf_counter()
+            start = time.process_time()
             fn()
-            out.append(time.perf_counter() - start)
+            out.append(time.process_time() - start)
     return samples
 
 
@@ -105,8 +109,8 @@ def measure(stack: str, repeat: int) -> dict[str, Any]:
 def table(rows: list[dict[str, Any]], repeat: int) -> str:
     lines = [SECTION, "",
              f"Measured by `python benchmarks/plan.py --repeat {repeat}` on {platform.machine()}, "
-             f"{_cores()} cores, Python {platform.python_version()}; fastest of {repeat} runs after a warm-up",
-             "(median in brackets), plan and floor alternating.",
+             f"{_cores()} cores, Python {platform.python_version()}; CPU time of the process,",
+             f"fastest of {repeat} runs after a warm-up (median in brackets), plan and floor alternating.",
              "The floor registers the same resources (provider SDK classes, recorded inputs) directly with the",
              "bare SDK under the same mocks: no config, components, wiring between resources or invokes.", "",
              "| Stack | Resources | Plan (ms) | ms / resource | Floor (ms) | Plan / floor |",
