@@ -67,11 +67,6 @@ class GpuCatalogError(ValueError):
     """The accelerator / count pair has no machine on the requested cloud."""
 
 
-def supported(accelerator: str, cloud: str) -> dict[int, str]:
-    """GPU counts per node -> machine type available for `accelerator` on `cloud` (empty if none)."""
-    return {n: m[0] for n, m in sorted(_CATALOG.get(accelerator, {}).get(cloud, {}).items())}
-
-
 def resolve_gpu(accelerator: str, count: int, cloud: str) -> GpuMachine:
     """The smallest machine on `cloud` with at least `count` GPUs of kind `accelerator`.
 
@@ -95,7 +90,3 @@ def resolve_gpu(accelerator: str, count: int, cloud: str) -> GpuMachine:
         f"({sizes[max(sizes)][0]}); lower the count or set an explicit instance type"
     )
 
-
-def sagemaker_instance_type(ec2_instance_type: str) -> str:
-    """SageMaker hosting names are the EC2 names with an `ml.` prefix."""
-    return ec2_instance_type if ec2_instance_type.startswith("ml.") else f"ml.{ec2_instance_type}"

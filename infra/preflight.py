@@ -55,16 +55,11 @@ def check_aws(cfg: PlatformConfig) -> list[Problem]:
                     f"{NAMESPACE}:services.{svc_name}.slots.{slot_name}.instanceType",
                     f"not a SageMaker hosting instance type (botocore ProductionVariantInstanceType){hint}",
                     slot.instance_type))
-    if cfg.gpu.instance_type:
-        if cfg.gpu.instance_type not in ec2_instance_types():
-            hint = did_you_mean(cfg.gpu.instance_type, ec2_instance_types())
-            problems.append(Problem(f"{NAMESPACE}:gpu.instanceType",
-                                    f"not an EC2 instance type (botocore InstanceType){hint}", cfg.gpu.instance_type))
-    else:
-        try:
-            resolve_gpu(cfg.gpu.accelerator, cfg.gpu.count, "aws")
-        except GpuCatalogError as exc:
-            problems.append(Problem(f"{NAMESPACE}:gpu", str(exc)))
+    if cfg.gpu.instance_type and cfg.gpu.instance_type not in ec2_instance_types():
+        hint = did_you_mean(cfg.gpu.instance_type, ec2_instance_types())
+        problems.append(Problem(f"{NAMESPACE}:gpu.instanceType",
+                                f"not an EC2 instance type (botocore InstanceType){hint}", cfg.gpu.instance_type))
+    problems += check_gpu_catalog(cfg, "aws")
     problems += check_model_monitor(cfg)
     for key, (kind, name) in aws_names(cfg.name_prefix, cfg.environment, cfg.services).items():
         error = check_aws_name(kind, name)
@@ -93,7 +88,7 @@ def check_model_monitor(cfg: PlatformConfig) -> list[Problem]:
 
 
 def check_gpu_catalog(cfg: PlatformConfig, cloud: str) -> list[Problem]:
-    """GCP / Azure: the accelerator must exist on that cloud unless a machine type is explicit."""
+    """The accelerator and count must exist on that cloud unless a machine type is explicit."""
     if cfg.gpu.instance_type:
         return []
     try:
