@@ -15,10 +15,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components import serving
 from components.gpu_catalog import ACCELERATORS
+from components.serving import SlotName, Strategy
 
 Percent = Annotated[float, Field(ge=0, le=100)]
-SlotName = Literal["blue", "green"]
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -182,39 +183,33 @@ class ServiceConfig(Section):
                              "(no scheme, no leading or trailing slash)")
         return value
 
+    @property
+    def external_image(self) -> bool:
+        """True when `imageRepository` is a full path outside the stack's registry (no build, no repository)."""
+        return self.image_repository is not None and ("/" in self.image_repository or "." in self.image_repository)
+
     @model_validator(mode="after")
     def _routing(self) -> ServiceConfig:
-        missing = {"blue", "green"} - set(self.slots)
-        if missing:
-            raise ValueError(f"slots must define both blue and green; missing {', '.join(sorted(missing))}")
-        total = sum(slot.weight for slot in self.slots.values())
-        if total != 100:
-            raise ValueError(f"slot weights must sum to 100, got {total} (blue + green)")
-        if self.slots[self.live].weight == 0:
-            raise ValueError(f"the live slot {self.live!r} has weight 0; give it traffic or switch `live`")
-        external = self.image_repository is not None and ("/" in self.image_repository or "." in self.image_repository)
-        if external and self.build_tag:
-            raise ValueError("buildTag needs a repository in the stack's registry; imageRepository "
-                             f"{self.image_repository!r} is external (remove buildTag or imageRepository)")
+        problems = serving.slot_problems(self.slots, self.live, self.max_instances)
+        if self.external_image and self.build_tag:
+            problems.append("buildTag needs a repository in the stack's registry; imageRepository "
+                            f"{self.image_repository!r} is external (remove buildTag or imageRepository)")
         if self.build_tag and self.build_tag not in {slot.image_tag for slot in self.slots.values()}:
-            raise ValueError(f"buildTag {self.build_tag!r} is not the imageTag of any slot; "
-                             "set it to the tag a slot should run")
-        for name, slot in self.slots.items():
-            if slot.instance_count > self.max_instances:
-                raise ValueError(
-                    f"slots.{name}.instanceCount ({slot.instance_count}) exceeds maxInstances ({self.max_instances})"
-                )
+            problems.append(f"buildTag {self.build_tag!r} is not the imageTag of any slot; "
+                            "set it to the tag a slot should run")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
 class RolloutConfig(Section):
     """How traffic moves to a new fleet (SageMaker deployment guardrails; traffic steps elsewhere)."""
 
-    strategy: Literal["all-at-once", "canary", "linear"] = Field(
+    strategy: Strategy = Field(
         "all-at-once", description="How a fleet replacement shifts traffic (SageMaker blue/green update policy)."
     )
-    canary_percent: Annotated[int, Field(ge=1, le=50)] = Field(10, description="Canary share of traffic, percent.")
-    step_percent: Annotated[int, Field(ge=1, le=50)] = Field(20, description="Linear step size, percent.")
+    canary_percent: int = Field(10, ge=1, le=serving.MAX_STEP_PERCENT, description="Canary share of traffic, percent.")
+    step_percent: int = Field(20, ge=1, le=serving.MAX_STEP_PERCENT, description="Linear step size, percent.")
     wait_seconds: int = Field(600, ge=0, le=3600, description="Bake time between traffic shifts, seconds.")
     termination_wait_seconds: int = Field(
         600, ge=0, le=3600, description="Old fleet kept after a full shift, ready for rollback, seconds."

@@ -1,9 +1,9 @@
 """How SageMaker replaces an endpoint's fleet: the blue/green update policy, from the rollout args.
 
-`deployment_plan` turns `RolloutArgs` into the numbers the endpoint's `deployment_config` needs
-(traffic routing type, canary/linear step, bake and termination waits, the maximum execution timeout)
-and the Pulumi timeouts that must outlast them. `rollout_problems` checks the args against the
-constraints of SageMaker's DeploymentConfig (botocore `sagemaker` shapes TrafficRoutingConfig,
+`deployment_plan` turns the shared `RolloutSpec` (components/serving.py) into the numbers the endpoint's
+`deployment_config` needs (traffic routing type, canary/linear step, bake and termination waits, the
+maximum execution timeout) and the Pulumi timeouts that must outlast them. `rollout_problems` checks the
+spec against the constraints of SageMaker's DeploymentConfig (botocore `sagemaker` shapes TrafficRoutingConfig,
 BlueGreenUpdatePolicy, CapacitySize and the deployment-guardrails docs).
 """
 
@@ -12,12 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from components.aws.endpoint_variants import Variant
-
-Strategy = Literal["all-at-once", "canary", "linear"]
-STRATEGIES: tuple[str, ...] = ("all-at-once", "canary", "linear")
+from components.serving import STRATEGIES, RolloutSpec
 
 # SageMaker's bounds (botocore: WaitIntervalInSeconds, TerminationWaitInSeconds, MaximumExecutionTimeoutInSeconds).
 WAIT_BOUNDS = (0, 3600)
@@ -27,24 +24,6 @@ CANARY_BOUNDS = (1, 50)  # canary size <= 50% of the new fleet
 LINEAR_BOUNDS = (10, 50)  # linear step 10-50% of the new fleet
 # Time to provision and health-check the new fleet before traffic moves (large GPU images take a while).
 PROVISIONING_ALLOWANCE_SECONDS = 1800
-
-
-@dataclass(frozen=True)
-class RolloutArgs:
-    """How a fleet replacement shifts traffic (SageMaker blue/green update policy)."""
-
-    strategy: Strategy = "all-at-once"
-    """all-at-once (dev), canary (a slice first, then the rest) or linear (equal steps)."""
-    canary_percent: int = 10
-    """Canary size, percent of the new fleet's capacity (1..50)."""
-    step_percent: int = 20
-    """Linear step, percent of the new fleet's capacity (10..50)."""
-    wait_seconds: int = 600
-    """Bake time after each traffic shift, watched by the rollback alarms (0..3600)."""
-    termination_wait_seconds: int = 600
-    """Old fleet kept after the full shift, ready for rollback (0..3600)."""
-    auto_rollback: bool = True
-    """Roll back automatically when a rollback alarm fires during the update."""
 
 
 @dataclass(frozen=True)
@@ -62,16 +41,12 @@ class DeploymentPlan:
     """Pulumi create/update timeout for the endpoint: the whole deployment plus a margin."""
 
 
-def traffic_shifts(rollout: RolloutArgs) -> int:
-    """How many baked traffic shifts a deployment makes (each followed by `wait_seconds`)."""
-    if rollout.strategy == "canary":
-        return 2
-    if rollout.strategy == "linear":
-        return math.ceil(100 / rollout.step_percent)
-    return 1
+def traffic_shifts(rollout: RolloutSpec) -> int:
+    """How many baked traffic shifts a deployment makes (each followed by `wait_seconds`): its traffic steps."""
+    return len(rollout.steps)
 
 
-def deployment_plan(rollout: RolloutArgs) -> DeploymentPlan:
+def deployment_plan(rollout: RolloutSpec) -> DeploymentPlan:
     """The update policy for `rollout` (call `rollout_problems` first; this assumes valid args)."""
     waits = traffic_shifts(rollout) * rollout.wait_seconds + rollout.termination_wait_seconds
     low, high = EXECUTION_TIMEOUT_BOUNDS
@@ -91,7 +66,7 @@ def _outside(value: int, bounds: tuple[int, int]) -> bool:
     return not bounds[0] <= value <= bounds[1]
 
 
-def rollout_problems(rollout: RolloutArgs, variants: Sequence[Variant]) -> list[str]:
+def rollout_problems(rollout: RolloutSpec, variants: Sequence[Variant]) -> list[str]:
     """Everything SageMaker would reject (or silently ignore) about this rollout for these variants."""
     problems = []
     if rollout.strategy not in STRATEGIES:

@@ -19,17 +19,17 @@ import pulumi_aws as aws
 from components.aws import sagemaker_iam
 from components.aws.endpoint_alarms import AlarmSpec, create_alarm, error_rate_alarm, latency_alarm
 from components.aws.endpoint_autoscaling import AutoscalingArgs, autoscaling_problems, scale_variants
-from components.aws.endpoint_rollout import DeploymentPlan, RolloutArgs, deployment_plan, rollout_problems
+from components.aws.endpoint_rollout import DeploymentPlan, deployment_plan, rollout_problems
 from components.aws.endpoint_variants import (
-    SlotArgs,
     Variant,
     config_content,
     deployed_variants,
-    slot_problems,
+    sagemaker_slot_problems,
     volume_kms_supported,
 )
 from components.aws.iam import assume_role_policy, policy_document
 from components.naming import Namer, check_aws_name
+from components.serving import RolloutSpec, SlotSpec, slot_problems
 
 sm = aws.sagemaker
 
@@ -71,8 +71,8 @@ class ModelEndpointArgs:
     service: str
     """Service name (lowercase, hyphens); physical names derive from it through `namer`."""
     namer: Namer
-    slots: Mapping[str, SlotArgs]
-    """Exactly `blue` and `green`."""
+    slots: Mapping[str, SlotSpec]
+    """Exactly `blue` and `green`; `model_uri` is the `s3://` URL of the slot's model.tar.gz."""
     bucket_arn: pulumi.Input[str]
     """Artifact bucket: the role reads `<model_prefix>/*` and writes the capture prefix in it."""
     model_prefix: str
@@ -85,9 +85,9 @@ class ModelEndpointArgs:
     live: str = "blue"
     """The slot carrying production traffic (always deployed)."""
     keep_warm: bool = False
-    """Keep a weight-0 slot deployed (instant cut-over; costs its instances)."""
+    """Keep a weight-0 slot deployed as an idle variant (instant cut-over; costs its instances)."""
     autoscaling: AutoscalingArgs = field(default_factory=AutoscalingArgs)
-    rollout: RolloutArgs = field(default_factory=RolloutArgs)
+    rollout: RolloutSpec = field(default_factory=RolloutSpec)
     rollback_alarms: RollbackAlarmArgs = field(default_factory=RollbackAlarmArgs)
     extra_rollback_alarm_names: tuple[str, ...] = ()
     """Existing alarms that also roll deployments back (SageMaker allows 10 in all)."""
@@ -138,7 +138,8 @@ class Resolved:
 def resolve(args: ModelEndpointArgs) -> Resolved:
     """Validate `args` (all problems at once) and resolve defaults and names. Raises ModelEndpointArgsError."""
     variants = deployed_variants(args.slots, args.live, args.keep_warm)
-    problems = slot_problems(args.slots, args.live, args.keep_warm, max(args.autoscaling.max_instances, 1))
+    problems = slot_problems(args.slots, args.live, max(args.autoscaling.max_instances, 1))
+    problems += sagemaker_slot_problems(args.slots)
     problems += rollout_problems(args.rollout, variants) + autoscaling_problems(args.autoscaling, variants)
     environment = args.environment or args.namer.environment
     endpoint_name = args.namer.name(args.service)
@@ -292,7 +293,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         env = {"MODEL_VERSION": slot.model_version, "SERVICE_NAME": args.service,
                "SAGEMAKER_CONTAINER_LOG_LEVEL": str(args.container_log_level), **args.container_environment}
         isolated = not args.allow_network_access
-        model_name = pulumi.Output.all(slot.image_uri, slot.model_data_url).apply(
+        model_name = pulumi.Output.all(slot.image, slot.model_uri).apply(
             lambda v: args.namer.versioned(args.service, slot_name, content=json.dumps(
                 {"image": v[0], "data": v[1], "env": env, "isolated": isolated, "vpc": args.vpc is not None},
                 sort_keys=True)))
@@ -300,7 +301,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                                     security_group_ids=list(args.vpc.security_group_ids)) if args.vpc else None
         return sm.Model(
             f"{name}-{slot_name}-model", name=model_name, execution_role_arn=role.arn,
-            primary_container=sm.ModelPrimaryContainerArgs(image=slot.image_uri, model_data_url=slot.model_data_url,
+            primary_container=sm.ModelPrimaryContainerArgs(image=slot.image, model_data_url=slot.model_uri,
                                                            environment=env, mode="SingleModel"),
             enable_network_isolation=isolated, vpc_config=vpc, tags={**tags, "slot": slot_name},
             # CreateModel checks the role can pull the image and read the model: permissions first.

@@ -14,10 +14,10 @@ import pulumi
 from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.aws.container_registry import ecr_repository_arn
 from components.aws.encryption import Encryption, EncryptionArgs
-from components.aws.endpoint_variants import SlotArgs
 from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs
 from components.aws.service_image import ServiceImage, ServiceImageArgs
 from components.naming import Namer
+from components.serving import SlotSpec
 
 SERVICE = "ranker"
 DEFAULT_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ranker@sha256:{digit}"
@@ -52,7 +52,7 @@ def main() -> None:
     slots = {}
     for slot, weight in (("blue", 90), ("green", 10)):
         pinned = ServiceImage(f"{SERVICE}-{slot}-image", ServiceImageArgs(service=SERVICE, image_uri=images[slot]))
-        slots[slot] = SlotArgs(image_uri=pinned.image_uri, model_data_url=model, model_version="1",
+        slots[slot] = SlotSpec(image=pinned.image_uri, model_uri=model, model_version="1", instance_type="ml.m5.large",
                                instance_count=2 if prod else 1, weight=weight)
     endpoint = ModelEndpoint(f"{SERVICE}-endpoint", ModelEndpointArgs(
         service=SERVICE, namer=namer, slots=slots, bucket_arn=store.bucket_arn, model_prefix=f"models/{SERVICE}",

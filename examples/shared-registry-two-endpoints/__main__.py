@@ -23,12 +23,11 @@ import pulumi
 from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.aws.container_registry import ContainerRegistry, ContainerRegistryArgs
 from components.aws.encryption import Encryption, EncryptionArgs
-from components.aws.endpoint_rollout import RolloutArgs
-from components.aws.endpoint_variants import SlotArgs
 from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs
 from components.aws.monitoring import MonitoredEndpoint, MonitoredVariant, Monitoring, MonitoringArgs
 from components.aws.service_image import ServiceImage, ServiceImageArgs
 from components.naming import Namer
+from components.serving import RolloutSpec, SlotSpec
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 MODEL_SERVER = Path(__file__).resolve().parents[2] / "services" / "model_server"
@@ -74,17 +73,17 @@ class Service:
     """Tag built from services/model_server and pushed to the service's repository (never `latest`)."""
     model_version: str
     """Folder under `models/<name>/` in the bucket: model.tar.gz plus the drift baselines."""
-    rollout: RolloutArgs
+    rollout: RolloutSpec
     drift_features: tuple[str, ...]
 
 
 # Guarded rollouts (canary, linear) need at least two instances in every variant with traffic.
 SERVICES = (
     Service("fraud", image_tag="1.5.0", model_version="8",
-            rollout=RolloutArgs(strategy="canary", canary_percent=10, wait_seconds=600, auto_rollback=True),
+            rollout=RolloutSpec(strategy="canary", canary_percent=10, wait_seconds=600, auto_rollback=True),
             drift_features=("mean radius", "mean texture", "worst area")),
     Service("churn", image_tag="2.1.0", model_version="3",
-            rollout=RolloutArgs(strategy="linear", step_percent=20, wait_seconds=300, auto_rollback=True),
+            rollout=RolloutSpec(strategy="linear", step_percent=20, wait_seconds=300, auto_rollback=True),
             drift_features=("tenure", "monthly charges")),
 )
 
@@ -103,10 +102,9 @@ def endpoint(svc: Service, cfg: ExampleConfig, namer: Namer, key: Encryption, st
         # Paths relative to where the program runs (this folder under `pulumi up`, the repo root in tests).
         context=os.path.relpath(MODEL_SERVER), dockerfile=os.path.relpath(MODEL_SERVER / "Dockerfile")))
     model = model_uri(store.bucket_name, svc, "model.tar.gz")
-    slots = {"blue": SlotArgs(image_uri=image.image_uri, model_data_url=model, model_version=svc.model_version,
-                              instance_count=2, weight=100),
-             "green": SlotArgs(image_uri=image.image_uri, model_data_url=model, model_version=svc.model_version,
-                               instance_count=2, weight=0)}
+    slots = {slot: SlotSpec(image=image.image_uri, model_uri=model, model_version=svc.model_version,
+                            instance_type="ml.m5.large", instance_count=2, weight=weight)
+             for slot, weight in (("blue", 100), ("green", 0))}
     return ModelEndpoint(f"{svc.name}-endpoint", ModelEndpointArgs(
         service=svc.name, namer=namer, slots=slots, live="blue", rollout=svc.rollout,
         bucket_arn=store.bucket_arn, model_prefix=f"models/{svc.name}",

@@ -16,8 +16,6 @@ from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.aws.container_registry import ContainerRegistry, ContainerRegistryArgs, ecr_repository_arn
 from components.aws.encryption import Encryption, EncryptionArgs
 from components.aws.endpoint_autoscaling import AutoscalingArgs
-from components.aws.endpoint_rollout import RolloutArgs
-from components.aws.endpoint_variants import SlotArgs
 from components.aws.gpu_cluster import GpuCluster, GpuClusterArgs
 from components.aws.instance_shapes import instance_shape
 from components.aws.model_endpoint import (
@@ -31,6 +29,7 @@ from components.aws.monitoring import AlarmThresholds, MonitoredEndpoint, Monito
 from components.aws.network import Network, NetworkArgs
 from components.aws.service_image import ServiceImage, ServiceImageArgs
 from components.naming import Namer
+from components.serving import RolloutSpec, SlotSpec
 from infra.config import PlatformConfig
 from infra.config_sections import ServiceConfig
 
@@ -89,9 +88,9 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
         images = _slot_images(name, svc, registry, tags)
         prefix = model_prefix(name, svc)
         slots = {
-            slot_name: SlotArgs(
-                image_uri=images[slot_name],
-                model_data_url=store.bucket_name.apply(
+            slot_name: SlotSpec(
+                image=images[slot_name],
+                model_uri=store.bucket_name.apply(
                     lambda bucket, p=prefix, v=slot.model_version: f"s3://{bucket}/{p}/{v}/model.tar.gz"),
                 model_version=slot.model_version, instance_type=slot.instance_type,
                 instance_count=slot.instance_count, weight=slot.weight)
@@ -105,7 +104,7 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
             data_capture=DataCaptureArgs(bucket_name=store.bucket_name,
                                          sampling_percent=round(cfg.monitoring.data_capture_percent or 0)),
             live=svc.live, keep_warm=svc.keep_warm, autoscaling=AutoscalingArgs(max_instances=svc.max_instances),
-            rollout=RolloutArgs(
+            rollout=RolloutSpec(
                 strategy=cfg.rollout.strategy, canary_percent=cfg.rollout.canary_percent,
                 step_percent=cfg.rollout.step_percent, wait_seconds=cfg.rollout.wait_seconds,
                 termination_wait_seconds=cfg.rollout.termination_wait_seconds,

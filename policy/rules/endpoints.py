@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from components.serving import PROD_MIN_REPLICAS, takes_traffic
 from policy.model import Resource, ResourceRule, StackRule
 from policy.values import UNKNOWN, as_list, get, is_set, is_true, number
 
-MIN_PROD_INSTANCES = 2
 
-
-def sagemaker_variant_capacity(r: Resource, minimum: int = MIN_PROD_INSTANCES) -> Iterator[str]:
+def sagemaker_variant_capacity(r: Resource, minimum: int = PROD_MIN_REPLICAS) -> Iterator[str]:
     """Every SageMaker variant that takes traffic (weight > 0) runs at least ``minimum`` instances."""
     for variant in as_list(r.props.get("productionVariants")):
         name = get(variant, "variantName", default="?")
         weight = number(get(variant, "initialVariantWeight", default=1.0))
-        if weight is not None and weight <= 0:
+        if weight is not None and not takes_traffic(weight):
             continue
         if get(variant, "serverlessConfig") is not None:
             yield f"variant {name!r} is serverless: it cannot guarantee {minimum} warm instances"
@@ -32,7 +31,7 @@ def _azure_key(props: Mapping[str, Any], name_key: str) -> tuple[Any, Any]:
     return props.get("endpointName"), props.get(name_key)
 
 
-def azure_deployment_capacity(resources: list[Resource], minimum: int = MIN_PROD_INSTANCES
+def azure_deployment_capacity(resources: list[Resource], minimum: int = PROD_MIN_REPLICAS
                               ) -> Iterator[tuple[str, str]]:
     """Azure ML deployments with traffic (per their endpoint's traffic map) run >= ``minimum`` instances."""
     traffic: dict[Any, Mapping[str, Any]] = {}
@@ -46,7 +45,7 @@ def azure_deployment_capacity(resources: list[Resource], minimum: int = MIN_PROD
         endpoint, slot = _azure_key(r.props, "deploymentName")
         weights = traffic.get(endpoint)
         weight = number(weights.get(slot, 0)) if weights is not None else None
-        if weights is not None and weight is not None and weight <= 0:
+        if weights is not None and weight is not None and not takes_traffic(weight):
             continue  # not live
         capacity = number(get(r.props, "sku", "capacity", default=1))
         if capacity is not None and capacity < minimum:
@@ -56,7 +55,7 @@ def azure_deployment_capacity(resources: list[Resource], minimum: int = MIN_PROD
 
 def prod_endpoint_capacity(resources: list[Resource], config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """Stack check: every live slot of every prod endpoint runs at least the configured instances."""
-    minimum = int(config.get("minInstances", MIN_PROD_INSTANCES))
+    minimum = int(config.get("minInstances", PROD_MIN_REPLICAS))
     for r in resources:
         if r.type == "aws:sagemaker/endpointConfiguration:EndpointConfiguration" and r.environment == "prod":
             for message in sagemaker_variant_capacity(r, minimum):
@@ -68,7 +67,7 @@ PROD_CAPACITY = StackRule(
     name="prod-endpoint-min-instances",
     description="Production endpoints run at least two instances in every live slot.",
     check=prod_endpoint_capacity,
-    config_schema={"minInstances": {"type": "integer", "minimum": 1, "default": MIN_PROD_INSTANCES,
+    config_schema={"minInstances": {"type": "integer", "minimum": 1, "default": PROD_MIN_REPLICAS,
                                     "description": "Minimum instances per live slot in prod."}},
 )
 

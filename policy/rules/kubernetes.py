@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel
 
+from components.serving import PROD_MIN_REPLICAS
 from policy.model import Resource, ResourceRule
 from policy.values import UNKNOWN, as_list, get, is_true, number
 
@@ -97,12 +98,12 @@ K8S_NO_ESCALATION = ResourceRule(
 
 
 def prod_replicas(r: Resource) -> Iterator[str]:
-    """Production Deployments run at least two replicas."""
+    """Production Deployments run at least two replicas (`components.serving.PROD_MIN_REPLICAS`)."""
     if r.environment != "prod":
         return
     replicas = number(get(r.props, "spec", "replicas", default=1))
-    if replicas is not None and replicas < 2:
-        yield f"spec.replicas is {int(replicas)} in prod; run at least 2"
+    if replicas is not None and replicas < PROD_MIN_REPLICAS:
+        yield f"spec.replicas is {int(replicas)} in prod; run at least {PROD_MIN_REPLICAS}"
 
 
 K8S_PROD_REPLICAS = ResourceRule(

@@ -42,7 +42,7 @@ DESCRIPTIONS: dict[str, str] = {
                                "models `...-<slot>-<hash>`, role `...-<service>-sagemaker`.",
     "ModelEndpointArgs.data_capture": "Where requests and responses are captured (see `DataCaptureArgs`).",
     "ModelEndpointArgs.autoscaling": "Target tracking per deployed variant (see `AutoscalingArgs`).",
-    "ModelEndpointArgs.rollout": "How a fleet replacement shifts traffic (see `RolloutArgs`).",
+    "ModelEndpointArgs.rollout": "How a fleet replacement shifts traffic (see `RolloutSpec`).",
     "ModelEndpointArgs.rollback_alarms": "Thresholds of the per-variant alarms that roll a deployment back.",
     "ModelEndpointArgs.vpc": "Private subnets and security groups for the models; `None` runs them without a "
                              "VPC (containers stay network-isolated either way).",

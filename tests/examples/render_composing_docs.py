@@ -29,13 +29,12 @@ from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.aws.container_registry import ContainerRegistry, ContainerRegistryArgs
 from components.aws.encryption import Encryption, EncryptionArgs
 from components.aws.endpoint_autoscaling import AutoscalingArgs
-from components.aws.endpoint_rollout import RolloutArgs
-from components.aws.endpoint_variants import SlotArgs
 from components.aws.gpu_cluster import GpuCluster, GpuClusterArgs
 from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs, RollbackAlarmArgs, VpcArgs
 from components.aws.monitoring import AlarmThresholds, MonitoredEndpoint, MonitoredVariant, Monitoring, MonitoringArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.service_image import ServiceImage, ServiceImageArgs
+from components.serving import RolloutSpec, SlotSpec
 from infra.stackfile import PROJECT_ROOT
 from tests.examples.composing_descriptions import DESCRIPTIONS
 
@@ -51,9 +50,9 @@ BLOCKS: dict[str, tuple[type, type | None]] = {
     "ServiceImage": (ServiceImageArgs, ServiceImage),
     "GpuCluster": (GpuClusterArgs, GpuCluster),
     "ModelEndpoint": (ModelEndpointArgs, ModelEndpoint),
-    "SlotArgs": (SlotArgs, None),
+    "SlotSpec": (SlotSpec, None),
     "DataCaptureArgs": (DataCaptureArgs, None),
-    "RolloutArgs": (RolloutArgs, None),
+    "RolloutSpec": (RolloutSpec, None),
     "AutoscalingArgs": (AutoscalingArgs, None),
     "RollbackAlarmArgs": (RollbackAlarmArgs, None),
     "VpcArgs": (VpcArgs, None),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import re
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import grpc
@@ -23,9 +25,24 @@ ROOT = Path(__file__).resolve().parents[2]
 PLANS = sorted((ROOT / "plans").glob("*.json"))
 
 
+def _pack_venv_env() -> dict[str, str]:
+    """What the pack's own venv (policy/requirements.txt) provides: the SDKs, not this project installed.
+
+    `python -S` skips site-packages' .pth files, so the project's editable install (a .pth finder) is not
+    active and only plain packages on PYTHONPATH import.
+    """
+    return {**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]}
+
+
+def test_pack_venv_cannot_import_the_project() -> None:
+    probe = subprocess.run([sys.executable, "-S", "-c", "import components"], env=_pack_venv_env(),
+                           capture_output=True, text=True, cwd=ROOT / "policy")
+    assert "No module named 'components'" in probe.stderr
+
+
 def test_pack_serves_every_policy_when_run_as_a_directory(tmp_path: Path) -> None:
-    """Run policy/ the way the CLI does (a program, not a package) and ask it for its policies."""
-    proc = subprocess.Popen([sys.executable, "-u", str(ROOT / "policy")], cwd=tmp_path,
+    """Run policy/ the way the CLI does (a program, not a package, in a venv without the project)."""
+    proc = subprocess.Popen([sys.executable, "-S", "-u", str(ROOT / "policy")], cwd=tmp_path, env=_pack_venv_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None

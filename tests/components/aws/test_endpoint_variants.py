@@ -5,20 +5,20 @@ from __future__ import annotations
 import pytest
 
 from components.aws.endpoint_alarms import error_rate_alarm, latency_alarm, utilization_alarm
-from components.aws.endpoint_rollout import RolloutArgs, deployment_plan, rollout_problems
+from components.aws.endpoint_rollout import deployment_plan, rollout_problems
 from components.aws.endpoint_variants import (
-    SlotArgs,
     Variant,
     config_content,
     deployed_variants,
-    slot_problems,
+    sagemaker_slot_problems,
     volume_kms_supported,
 )
+from components.serving import RolloutSpec, SlotSpec
 
 
-def slots(blue: int = 100, green: int = 0, **kw) -> dict[str, SlotArgs]:
-    return {"blue": SlotArgs("img:1", "s3://b/models/x/1/model.tar.gz", "1", weight=blue, **kw),
-            "green": SlotArgs("img:2", "s3://b/models/x/2/model.tar.gz", "2", weight=green, **kw)}
+def slots(blue: int = 100, green: int = 0, instance_type: str = "ml.m5.large", **kw) -> dict[str, SlotSpec]:
+    return {"blue": SlotSpec("img:1", "s3://b/models/x/1/model.tar.gz", "1", instance_type, weight=blue, **kw),
+            "green": SlotSpec("img:2", "s3://b/models/x/2/model.tar.gz", "2", instance_type, weight=green, **kw)}
 
 
 def test_both_weighted_slots_become_variants_named_after_them():
@@ -60,53 +60,48 @@ def test_ebs_types_take_a_volume_key(instance_type):
 
 
 def test_valid_slots_have_no_problems():
-    assert slot_problems(slots(90, 10), "blue", False, 4) == []
+    assert sagemaker_slot_problems(slots(90, 10)) == []
 
 
 def test_unknown_instance_type_is_reported_with_family_hint():
-    problems = slot_problems(slots(instance_type="ml.m5.huge"), "blue", False, 4)
+    problems = sagemaker_slot_problems(slots(instance_type="ml.m5.huge"))
     assert any("ml.m5.huge" in p and "ml.m5.large" in p for p in problems)
 
 
 def test_ec2_name_without_ml_prefix_is_rejected():
-    assert any("g5.xlarge" in p for p in slot_problems(slots(instance_type="g5.xlarge"), "blue", False, 4))
+    assert any("g5.xlarge" in p for p in sagemaker_slot_problems(slots(instance_type="g5.xlarge")))
 
 
-def test_all_slot_problems_are_collected():
-    bad = slots(70, 10, instance_count=9)
-    problems = slot_problems(bad, "green", False, 4)
-    assert len([p for p in problems if "instance_count" in p]) == 2
-    assert any("sum to 100" in p for p in problems)
-
-
-def test_live_slot_without_traffic_is_rejected():
-    assert any("live slot 'green'" in p for p in slot_problems(slots(100, 0), "green", False, 4))
+def test_model_outside_s3_is_rejected():
+    bad = {**slots(), "green": SlotSpec("img:2", "gs://b/models/x/2/model.tar.gz", "2", "ml.m5.large")}
+    assert sagemaker_slot_problems(bad) == ["slots.green.model_uri: 'gs://b/models/x/2/model.tar.gz' must be "
+                                            "an s3:// URL"]
 
 
 def test_all_at_once_plan():
-    plan = deployment_plan(RolloutArgs())
+    plan = deployment_plan(RolloutSpec())
     assert (plan.routing_type, plan.canary_percent, plan.step_percent) == ("ALL_AT_ONCE", None, None)
 
 
 def test_canary_plan_carries_size_and_wait():
-    plan = deployment_plan(RolloutArgs(strategy="canary", canary_percent=10, wait_seconds=900))
+    plan = deployment_plan(RolloutSpec(strategy="canary", canary_percent=10, wait_seconds=900))
     assert (plan.routing_type, plan.canary_percent, plan.wait_seconds) == ("CANARY", 10, 900)
 
 
 def test_linear_plan_carries_step():
-    plan = deployment_plan(RolloutArgs(strategy="linear", step_percent=25))
+    plan = deployment_plan(RolloutSpec(strategy="linear", step_percent=25))
     assert (plan.routing_type, plan.step_percent) == ("LINEAR", 25)
 
 
 def test_execution_timeout_covers_every_wait():
-    rollout = RolloutArgs(strategy="linear", step_percent=25, wait_seconds=600, termination_wait_seconds=600)
+    rollout = RolloutSpec(strategy="linear", step_percent=25, wait_seconds=600, termination_wait_seconds=600)
     plan = deployment_plan(rollout)
     assert plan.maximum_execution_timeout_seconds >= 4 * 600 + 600
     assert plan.timeout_minutes * 60 > plan.maximum_execution_timeout_seconds
 
 
 def test_execution_timeout_respects_sagemaker_minimum():
-    plan = deployment_plan(RolloutArgs(wait_seconds=0, termination_wait_seconds=0))
+    plan = deployment_plan(RolloutSpec(wait_seconds=0, termination_wait_seconds=0))
     assert 600 <= plan.maximum_execution_timeout_seconds <= 28800
 
 
@@ -115,30 +110,30 @@ def _variants(count: int = 2, instance_type: str = "ml.m5.large") -> list[Varian
 
 
 def test_canary_above_half_is_rejected():
-    assert any("canary_percent" in p for p in rollout_problems(RolloutArgs(strategy="canary", canary_percent=60),
+    assert any("canary_percent" in p for p in rollout_problems(RolloutSpec(strategy="canary", canary_percent=60),
                                                                _variants()))
 
 
 def test_linear_step_below_ten_is_rejected():
-    assert any("step_percent" in p for p in rollout_problems(RolloutArgs(strategy="linear", step_percent=5),
+    assert any("step_percent" in p for p in rollout_problems(RolloutSpec(strategy="linear", step_percent=5),
                                                              _variants()))
 
 
 def test_wait_above_an_hour_is_rejected():
-    assert any("wait_seconds" in p for p in rollout_problems(RolloutArgs(wait_seconds=3601), _variants()))
+    assert any("wait_seconds" in p for p in rollout_problems(RolloutSpec(wait_seconds=3601), _variants()))
 
 
 def test_waits_beyond_execution_timeout_are_rejected():
-    rollout = RolloutArgs(strategy="linear", step_percent=10, wait_seconds=3600)
+    rollout = RolloutSpec(strategy="linear", step_percent=10, wait_seconds=3600)
     assert any("maximum execution timeout" in p for p in rollout_problems(rollout, _variants()))
 
 
 def test_canary_on_one_instance_is_rejected():
-    assert any("at least 2 instances" in p for p in rollout_problems(RolloutArgs(strategy="canary"), _variants(1)))
+    assert any("at least 2 instances" in p for p in rollout_problems(RolloutSpec(strategy="canary"), _variants(1)))
 
 
 def test_canary_on_inf1_is_rejected():
-    problems = rollout_problems(RolloutArgs(strategy="canary"), _variants(2, "ml.inf1.xlarge"))
+    problems = rollout_problems(RolloutSpec(strategy="canary"), _variants(2, "ml.inf1.xlarge"))
     assert any("inf1" in p for p in problems)
 
 

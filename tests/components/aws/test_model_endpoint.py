@@ -8,8 +8,6 @@ import json
 import pytest
 
 from components.aws.endpoint_autoscaling import AutoscalingArgs
-from components.aws.endpoint_rollout import RolloutArgs
-from components.aws.endpoint_variants import SlotArgs
 from components.aws.model_endpoint import (
     DataCaptureArgs,
     ModelEndpoint,
@@ -18,6 +16,7 @@ from components.aws.model_endpoint import (
     VpcArgs,
 )
 from components.naming import Namer
+from components.serving import RolloutSpec, SlotSpec
 
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -27,19 +26,19 @@ REPO = "arn:aws:ecr:us-east-1:123456789012:repository/fraud"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234"
 
 
-def slot(tag: str, weight: int, count: int = 2, instance_type: str = "ml.m5.large") -> SlotArgs:
-    return SlotArgs(f"123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:{tag}",
+def slot(tag: str, weight: int, count: int = 2, instance_type: str = "ml.m5.large") -> SlotSpec:
+    return SlotSpec(f"123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:{tag}",
                     f"s3://mlops-prod-artifacts/models/fraud/{tag}/model.tar.gz", tag, instance_type, count, weight)
 
 
-def endpoint_args(env: str = "prod", blue: SlotArgs | None = None, green: SlotArgs | None = None,
+def endpoint_args(env: str = "prod", blue: SlotSpec | None = None, green: SlotSpec | None = None,
                   **overrides) -> ModelEndpointArgs:
     args = ModelEndpointArgs(
         service="fraud", namer=Namer("mlops", env),
         slots={"blue": blue or slot("1.0", 90), "green": green or slot("1.1", 10)},
         bucket_arn=BUCKET, model_prefix="models/fraud", ecr_repository_arn=REPO, kms_key_arn=KEY,
         data_capture=DataCaptureArgs("mlops-prod-artifacts"), region="us-east-1",
-        rollout=RolloutArgs(strategy="canary", wait_seconds=600),
+        rollout=RolloutSpec(strategy="canary", wait_seconds=600),
     )
     return dataclasses.replace(args, **overrides)
 
@@ -116,14 +115,14 @@ def test_canary_deployment_config(plan_endpoint):
 
 
 def test_linear_deployment_config(plan_endpoint):
-    plan = plan_endpoint(endpoint_args(rollout=RolloutArgs(strategy="linear", step_percent=25)))
+    plan = plan_endpoint(endpoint_args(rollout=RolloutSpec(strategy="linear", step_percent=25)))
     routing = plan.of_type(ENDPOINT)[0]["inputs"]["deploymentConfig"]["blueGreenUpdatePolicy"][
         "trafficRoutingConfiguration"]
     assert routing["type"] == "LINEAR" and routing["linearStepSize"] == {"type": "CAPACITY_PERCENT", "value": 25}
 
 
 def test_all_at_once_in_dev(plan_endpoint):
-    args = endpoint_args("dev", rollout=RolloutArgs())
+    args = endpoint_args("dev", rollout=RolloutSpec())
     routing = plan_endpoint(args, "dev").of_type(ENDPOINT)[0]["inputs"]["deploymentConfig"][
         "blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
     assert routing == {"type": "ALL_AT_ONCE", "waitIntervalInSeconds": 600}
@@ -139,7 +138,7 @@ def test_rollback_alarms_exist_and_are_wired(plan_endpoint):
 
 
 def test_no_rollback_config_without_auto_rollback(plan_endpoint):
-    plan = plan_endpoint(endpoint_args(rollout=RolloutArgs(strategy="canary", auto_rollback=False)))
+    plan = plan_endpoint(endpoint_args(rollout=RolloutSpec(strategy="canary", auto_rollback=False)))
     assert "autoRollbackConfiguration" not in plan.of_type(ENDPOINT)[0]["inputs"]["deploymentConfig"]
     assert plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
 
@@ -259,7 +258,7 @@ def test_outputs_name_url_and_weights(plan_component):
 
 def test_invalid_args_report_every_problem():
     bad = endpoint_args(blue=slot("1.0", 90, count=1, instance_type="ml.m5.enormous"),
-                        rollout=RolloutArgs(strategy="canary", canary_percent=70))
+                        rollout=RolloutSpec(strategy="canary", canary_percent=70))
     with pytest.raises(ModelEndpointArgsError) as error:
         ModelEndpoint("fraud", bad)
     assert len(error.value.problems) >= 3
