@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from components.monitoring import default_drift_schedule
 from infra.config_errors import ConfigError, Problem, did_you_mean
 from infra.config_sections import (
     GpuConfig,
@@ -118,7 +119,7 @@ def resolve_environment_defaults(cfg: PlatformConfig) -> PlatformConfig:
     mon = cfg.monitoring
     if mon.drift_schedule is None or mon.data_capture_percent is None:
         updates["monitoring"] = mon.model_copy(update={
-            "drift_schedule": mon.drift_schedule or ("hourly" if prod else "daily"),
+            "drift_schedule": mon.drift_schedule or default_drift_schedule(cfg.environment),
             "data_capture_percent": mon.data_capture_percent
             if mon.data_capture_percent is not None
             else (100.0 if cfg.environment == "dev" else 20.0),

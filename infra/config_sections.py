@@ -15,8 +15,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components import serving
+from components import monitoring, serving
 from components.gpu_catalog import ACCELERATORS
+from components.monitoring import DriftSchedule
 from components.serving import SlotName, Strategy
 
 Percent = Annotated[float, Field(ge=0, le=100)]
@@ -221,10 +222,14 @@ class MonitoringConfig(Section):
     """Alert recipients, alarm thresholds, drift detection and data capture."""
 
     alert_emails: tuple[str, ...] = Field((), description="Addresses subscribed to the stack's alert topic.")
-    p99_latency_ms: int = Field(1000, ge=1, le=600_000, description="Alarm when p99 model latency exceeds this.")
-    error_rate_percent: Percent = Field(1.0, description="Alarm when 5XX errors exceed this share of invocations.")
-    drift_threshold: float = Field(0.2, gt=0, le=10, description="Population stability index that counts as drift.")
-    drift_schedule: Literal["hourly", "daily"] | None = Field(
+    p99_latency_ms: int = Field(monitoring.DEFAULT_P99_LATENCY_MS, ge=1, le=600_000,
+                                description="Alarm when p99 model latency exceeds this.")
+    error_rate_percent: Percent = Field(monitoring.DEFAULT_ERROR_RATE_PERCENT,
+                                        description="Alarm when 5XX errors exceed this share of invocations.")
+    drift_threshold: float = Field(
+        monitoring.DEFAULT_DRIFT_PSI, gt=0, description="Population stability index that counts as drift (0.1 "
+        "moderate, 0.25 major shift); clouds whose drift metric differs get the equivalent value.")
+    drift_schedule: DriftSchedule | None = Field(
         None, description="How often Model Monitor checks drift. Default: hourly in prod, daily elsewhere."
     )
     model_monitor: bool = Field(
@@ -233,6 +238,14 @@ class MonitoringConfig(Section):
     data_capture_percent: Percent | None = Field(
         None, description="Share of requests captured for monitoring. Default: 100 in dev, 20 elsewhere."
     )
+
+    @field_validator("drift_threshold")
+    @classmethod
+    def _psi(cls, value: float) -> float:
+        if value >= monitoring.MAX_PSI:
+            raise ValueError(f"a PSI over {monitoring.PSI_BINS} baseline-quantile bins never exceeds "
+                             f"{monitoring.MAX_PSI:.2f} (all traffic in one bin); pick a smaller threshold")
+        return value
 
     @field_validator("alert_emails")
     @classmethod

@@ -28,6 +28,7 @@ from components.aws.endpoint_variants import (
     volume_kms_supported,
 )
 from components.aws.iam import assume_role_policy, policy_document
+from components.monitoring import AlertThresholds
 from components.naming import Namer, check_aws_name
 from components.serving import RolloutSpec, SlotSpec, slot_problems
 
@@ -55,16 +56,6 @@ class DataCaptureArgs:
 
 
 @dataclass(frozen=True)
-class RollbackAlarmArgs:
-    """Thresholds of the per-variant alarms that roll a deployment back."""
-
-    error_rate_percent: float = 1.0
-    """5XX errors as a share of invocations."""
-    p99_latency_ms: float = 1000
-    """p99 ModelLatency (the alarm converts to microseconds)."""
-
-
-@dataclass(frozen=True)
 class ModelEndpointArgs:
     """What one service's SageMaker endpoint needs. Defaults are the secure, dev-sized choice."""
 
@@ -88,7 +79,8 @@ class ModelEndpointArgs:
     """Keep a weight-0 slot deployed as an idle variant (instant cut-over; costs its instances)."""
     autoscaling: AutoscalingArgs = field(default_factory=AutoscalingArgs)
     rollout: RolloutSpec = field(default_factory=RolloutSpec)
-    rollback_alarms: RollbackAlarmArgs = field(default_factory=RollbackAlarmArgs)
+    rollback_alarms: AlertThresholds = field(default_factory=AlertThresholds)
+    """Error rate and p99 latency above which a variant's alarm rolls a deployment back."""
     extra_rollback_alarm_names: tuple[str, ...] = ()
     """Existing alarms that also roll deployments back (SageMaker allows 10 in all)."""
     alarm_topic_arn: pulumi.Input[str] | None = None

@@ -4,11 +4,15 @@ Facts this module relies on (SageMaker developer guide, Model Monitor):
 - The analyzer is AWS's prebuilt `sagemaker-model-monitor-analyzer` image, hosted in a per-region
   AWS account (`ANALYZER_ACCOUNTS`, from the SageMaker Python SDK's image_uri_config/model-monitor.json).
 - With `emit_metrics: Enabled` in the baseline constraints (the trainer's constraints.json sets it),
-  each run publishes, per feature, `feature_baseline_drift_<feature>` (the distance between the
-  captured and the baseline distribution) in namespace `aws/sagemaker/Endpoints/data-metrics` with
-  dimensions `Endpoint` and `MonitoringSchedule`. The drift alarm takes the MAX over the listed
-  features by metric math and fires above the distance threshold (the baseline's comparison_threshold,
-  0.1 by default). There is no feature-independent drift metric, so features must be listed.
+  each run publishes, per feature, `feature_baseline_drift_<feature>` in namespace
+  `aws/sagemaker/Endpoints/data-metrics` with dimensions `Endpoint` and `MonitoringSchedule`. For a
+  numerical feature that value is a distance, "the maximum absolute difference between the cumulative
+  distribution functions of two distributions" (constraints.json schema, `comparison_threshold` and
+  `comparison_method` linf_simple / linf_robust; Deequ's KLL `numericalDistance`): the Kolmogorov-Smirnov
+  distance between captured and baseline data, not a PSI. The platform's drift threshold is a PSI
+  (components/monitoring.py), so `ks_distance_for_psi` converts it explicitly before it becomes the
+  alarm threshold. The drift alarm takes the MAX over the listed features by metric math; there is no
+  feature-independent drift metric, so features must be listed.
 - AWS has closed Model Monitor to new customers (existing accounts keep it); `model_monitor=False`
   on an endpoint skips it (the drift-monitor service covers drift then).
 """
@@ -24,12 +28,12 @@ import pulumi_aws as aws
 
 from components.aws.endpoint_alarms import AlarmSpec, MetricQuery
 from components.aws.endpoint_variants import volume_kms_supported
+from components.monitoring import SCHEDULE_SECONDS, ks_distance_of_mean_shift, mean_shift_for_psi
 
 sm = aws.sagemaker
 
 DRIFT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 SCHEDULES = {"hourly": "cron(0 * ? * * *)", "daily": "cron(0 0 ? * * *)"}
-SCHEDULE_PERIOD_SECONDS = {"hourly": 3600, "daily": 86400}
 MAX_RUNTIME_SECONDS = 3600  # a scheduled monitoring job must finish within the hour
 METRICS_PER_ALARM = 9  # metric math alarms take 10 queries: 9 features + the MAX expression
 
@@ -54,10 +58,21 @@ def analyzer_image_uri(region: str) -> str:
     return f"{ANALYZER_ACCOUNTS[region]}.dkr.ecr.{region}.amazonaws.com{suffix}/sagemaker-model-monitor-analyzer"
 
 
+def ks_distance_for_psi(psi: float) -> float:
+    """The Model Monitor drift distance (KS) that means the same drift as PSI `psi`, to 4 decimals.
+
+    Both are measured on the shared reference model (components/monitoring.py): a feature whose mean moves
+    by the shift at which PSI reaches `psi`; its KS distance at that shift is the threshold. PSI 0.1 ->
+    0.1285, 0.2 -> 0.1812, 0.25 -> 0.2024.
+    """
+    return round(ks_distance_of_mean_shift(mean_shift_for_psi(psi)), 4)
+
+
 def drift_alarm_specs(*, key: str, name: str, endpoint_name: pulumi.Input[str], schedule_name: pulumi.Input[str],
-                      features: Sequence[str], frequency: str, threshold: float) -> list[AlarmSpec]:
-    """Alarms firing when any listed feature's baseline drift exceeds `threshold` (9 features per alarm)."""
+                      features: Sequence[str], frequency: str, threshold_psi: float) -> list[AlarmSpec]:
+    """Alarms firing when any listed feature drifts beyond PSI `threshold_psi` (9 features per alarm)."""
     dims = {"Endpoint": endpoint_name, "MonitoringSchedule": schedule_name}
+    distance = ks_distance_for_psi(threshold_psi)
     chunks = [features[i: i + METRICS_PER_ALARM] for i in range(0, len(features), METRICS_PER_ALARM)]
     specs = []
     for n, chunk in enumerate(chunks, start=1):
@@ -65,9 +80,10 @@ def drift_alarm_specs(*, key: str, name: str, endpoint_name: pulumi.Input[str], 
         queries = tuple(MetricQuery(f"f{i}", f"feature_baseline_drift_{f}", DRIFT_NAMESPACE, "Maximum", dims)
                         for i, f in enumerate(chunk))
         specs.append(AlarmSpec(
-            key=f"{key}{suffix}", name=f"{name}{suffix}", threshold=threshold,
-            description=f"Model Monitor: baseline drift above {threshold} on any of {', '.join(chunk)}",
-            period=SCHEDULE_PERIOD_SECONDS[frequency], evaluation_periods=1, datapoints_to_alarm=1,
+            key=f"{key}{suffix}", name=f"{name}{suffix}", threshold=distance,
+            description=f"Model Monitor: baseline drift (KS distance) above {distance}, i.e. PSI {threshold_psi}, "
+                        f"on any of {', '.join(chunk)}",
+            period=SCHEDULE_SECONDS[frequency], evaluation_periods=1, datapoints_to_alarm=1,
             # Between runs there is no data; only a run that measures drift may alarm.
             treat_missing_data="notBreaching",
             queries=(*queries, MetricQuery("drift", expression=f"MAX([{', '.join(q.id for q in queries)}])",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +23,7 @@ from components.aws.dashboard import DashboardEndpoint, console_url, dashboard_b
 from components.aws.endpoint_alarms import AlarmSpec, create_alarm, error_rate_alarm, latency_alarm, utilization_alarm
 from components.aws.iam import assume_role_policy, policy_document
 from components.aws.model_endpoint import VpcArgs
+from components.monitoring import AlertThresholds, DriftSpec, default_drift_schedule
 from components.naming import Namer, check_aws_name
 
 
@@ -54,22 +54,21 @@ class MonitoredEndpoint:
     """Key prefix holding the baselines (monitor role read scope); default `models/<service>`."""
     capture_prefix: str | None = None
     """Key prefix of the endpoint's data capture; default `data-capture/<service>` (as ModelEndpoint)."""
-    drift_features: tuple[str, ...] = ()
-    """Features whose `feature_baseline_drift_<name>` metric the drift alarm watches."""
+    drift: DriftSpec = field(default_factory=DriftSpec)
+    """Features whose `feature_baseline_drift_<name>` metric the drift alarm watches, the PSI that counts as
+    drift (converted to Model Monitor's KS distance) and the check's schedule (default per environment)."""
 
 
 @dataclass(frozen=True)
-class AlarmThresholds:
-    error_rate_percent: float = 1.0
+class AlarmThresholds(AlertThresholds):
+    """The shared alert thresholds (error rate, p99 latency) plus the SageMaker instance metrics'."""
+
     client_error_rate_percent: float = 5.0
-    p99_latency_ms: float = 1000
     cpu_percent: float = 80
     """Per core."""
     gpu_percent: float = 90
     """Per GPU."""
     disk_percent: float = 80
-    drift_distance: float = 0.1
-    """Baseline drift distance (Model Monitor's comparison_threshold default)."""
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,6 @@ class MonitoringArgs:
     topic_arn: pulumi.Input[str] | None = None
     """An existing alert topic (e.g. an AlertTopic the endpoints also notify); default: create one."""
     thresholds: AlarmThresholds = field(default_factory=AlarmThresholds)
-    drift_schedule: Literal["hourly", "daily"] | None = None
-    """Model Monitor frequency; default hourly in prod, daily elsewhere."""
     monitoring_prefix: str = "monitoring"
     """Reports go to `s3://<bucket>/<prefix>/<service>/data-quality`."""
     monitor_instance_type: str = "ml.m5.xlarge"
@@ -99,7 +96,7 @@ class MonitoringArgs:
     environment: str | None = None
     """Default: `namer.environment`."""
     allow_no_drift_alarm: bool = False
-    """Permit model-monitored endpoints without drift_features (no drift alarm then)."""
+    """Permit model-monitored endpoints without drift features (no drift alarm then)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -147,8 +144,8 @@ def monitoring_problems(args: MonitoringArgs, region: str) -> list[str]:
         if e.baseline_statistics_uri is None or e.baseline_constraints_uri is None:
             problems.append(f"endpoints.{e.service}: model_monitor needs baseline_statistics_uri and "
                             "baseline_constraints_uri (the trainer writes statistics.json / constraints.json)")
-        if not e.drift_features and not args.allow_no_drift_alarm:
-            problems.append(f"endpoints.{e.service}: list drift_features (Model Monitor publishes drift per feature, "
+        if not e.drift.features and not args.allow_no_drift_alarm:
+            problems.append(f"endpoints.{e.service}: list drift.features (Model Monitor publishes drift per feature, "
                             "feature_baseline_drift_<name>) or set allow_no_drift_alarm")
         problems += [p for p in (check_aws_name("sagemaker-monitoring-schedule", n.name(e.service, "data-quality")),
                                  check_aws_name("sagemaker-job-definition", n.versioned(e.service, "dq", content="")))
@@ -161,8 +158,9 @@ def monitoring_problems(args: MonitoringArgs, region: str) -> list[str]:
                         "instance type (botocore ProcessingInstanceType)")
     if not 1 <= args.monitor_max_runtime_seconds <= model_monitor.MAX_RUNTIME_SECONDS:
         problems.append(f"monitor_max_runtime_seconds must be 1..{model_monitor.MAX_RUNTIME_SECONDS}")
-    if args.drift_schedule not in (None, *model_monitor.SCHEDULES):
-        problems.append(f"drift_schedule: expected hourly or daily, got {args.drift_schedule!r}")
+        if e.drift.schedule not in (None, *model_monitor.SCHEDULES):
+            problems.append(f"endpoints.{e.service}: drift.schedule: expected hourly or daily, "
+                            f"got {e.drift.schedule!r}")
     names = [("cloudwatch-alarm", s.name) for e in args.endpoints for s in endpoint_alarm_specs(args, e)]
     names += [("sns-topic", n.name("alerts")), ("cloudwatch-dashboard", n.name("serving")),
               ("iam-role", n.name("model-monitor", limit=64))]
@@ -189,7 +187,6 @@ class Monitoring(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         environment = args.environment or args.namer.environment
-        frequency = args.drift_schedule or ("hourly" if environment == "prod" else "daily")
 
         topic_arn = args.topic_arn
         if topic_arn is None:
@@ -205,7 +202,7 @@ class Monitoring(pulumi.ComponentResource):
                              tags={**tags, "service": endpoint.service}, opts=child)
                 alarm_names.append(spec.name)
 
-        drift_names, schedules = self._model_monitor(name, args, scope, frequency, actions, tags)
+        drift_names, schedules = self._model_monitor(name, args, scope, environment, actions, tags)
 
         dashboard_name = args.namer.name("serving")
         aws.cloudwatch.Dashboard(
@@ -227,7 +224,7 @@ class Monitoring(pulumi.ComponentResource):
             "monitoring_schedule_names": self.monitoring_schedule_names,
         })
 
-    def _model_monitor(self, name: str, args: MonitoringArgs, scope: sagemaker_iam.Scope, frequency: str,
+    def _model_monitor(self, name: str, args: MonitoringArgs, scope: sagemaker_iam.Scope, environment: str,
                        actions: list[pulumi.Input[str]], tags: dict[str, str]) -> tuple[list[str], list[str]]:
         monitored = [e for e in args.endpoints if e.model_monitor]
         if not monitored:
@@ -248,6 +245,7 @@ class Monitoring(pulumi.ComponentResource):
         image = model_monitor.analyzer_image_uri(scope.region)
         drift_names, schedule_names = [], []
         for e in monitored:
+            frequency = e.drift.schedule or default_drift_schedule(environment)
             schedule_name = args.namer.name(e.service, "data-quality")
             output_uri = pulumi.Output.concat("s3://", args.bucket_name, f"/{prefix}/{e.service}/data-quality")
             inputs = pulumi.Output.all(e.endpoint_name, e.baseline_statistics_uri, e.baseline_constraints_uri,
@@ -265,8 +263,8 @@ class Monitoring(pulumi.ComponentResource):
             schedule_names.append(schedule_name)
             for spec in model_monitor.drift_alarm_specs(
                     key=f"{e.service}-drift", name=args.namer.name(e.service, "drift", limit=255),
-                    endpoint_name=e.endpoint_name, schedule_name=schedule.name, features=e.drift_features,
-                    frequency=frequency, threshold=args.thresholds.drift_distance):
+                    endpoint_name=e.endpoint_name, schedule_name=schedule.name, features=e.drift.features,
+                    frequency=frequency, threshold_psi=e.drift.threshold_psi):
                 create_alarm(f"{name}-{spec.key}", spec, actions=actions, tags={**tags, "service": e.service},
                              opts=child)
                 drift_names.append(spec.name)

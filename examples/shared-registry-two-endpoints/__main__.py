@@ -26,6 +26,7 @@ from components.aws.encryption import Encryption, EncryptionArgs
 from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs
 from components.aws.monitoring import MonitoredEndpoint, MonitoredVariant, Monitoring, MonitoringArgs
 from components.aws.service_image import ServiceImage, ServiceImageArgs
+from components.monitoring import DriftSpec
 from components.naming import Namer
 from components.serving import RolloutSpec, SlotSpec
 
@@ -139,7 +140,7 @@ def main() -> None:
             variants=tuple(MonitoredVariant(v) for v in sorted(endpoints[svc.name].variant_weights)),
             baseline_statistics_uri=model_uri(store.bucket_name, svc, "statistics.json"),
             baseline_constraints_uri=model_uri(store.bucket_name, svc, "constraints.json"),
-            drift_features=svc.drift_features) for svc in SERVICES),
+            drift=DriftSpec(features=svc.drift_features)) for svc in SERVICES),
         alert_emails=cfg.alert_emails, environment=cfg.environment, tags=platform_tags))
 
     pulumi.export("kmsKeyArn", key.key_arn)

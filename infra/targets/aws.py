@@ -22,12 +22,12 @@ from components.aws.model_endpoint import (
     DataCaptureArgs,
     ModelEndpoint,
     ModelEndpointArgs,
-    RollbackAlarmArgs,
     VpcArgs,
 )
 from components.aws.monitoring import AlarmThresholds, MonitoredEndpoint, MonitoredVariant, Monitoring, MonitoringArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.service_image import ServiceImage, ServiceImageArgs
+from components.monitoring import AlertThresholds, DriftSpec
 from components.naming import Namer
 from components.serving import RolloutSpec, SlotSpec
 from infra.config import PlatformConfig
@@ -109,8 +109,8 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
                 step_percent=cfg.rollout.step_percent, wait_seconds=cfg.rollout.wait_seconds,
                 termination_wait_seconds=cfg.rollout.termination_wait_seconds,
                 auto_rollback=cfg.rollout.auto_rollback),
-            rollback_alarms=RollbackAlarmArgs(error_rate_percent=cfg.monitoring.error_rate_percent,
-                                              p99_latency_ms=cfg.monitoring.p99_latency_ms),
+            rollback_alarms=AlertThresholds(error_rate_percent=cfg.monitoring.error_rate_percent,
+                                            p99_latency_ms=cfg.monitoring.p99_latency_ms),
             alarm_topic_arn=alerts.topic_arn, vpc=vpc, environment=cfg.environment, tags=tags, **where))
         endpoints[name] = endpoint
         live_version = svc.slots[svc.live].model_version
@@ -120,15 +120,16 @@ def compose(cfg: PlatformConfig) -> dict[str, Any]:
             variants=tuple(_monitored_variant(v, svc) for v in sorted(endpoint.variant_weights)),
             baseline_statistics_uri=baseline.apply(lambda base: f"{base}/statistics.json"),
             baseline_constraints_uri=baseline.apply(lambda base: f"{base}/constraints.json"),
-            baseline_prefix=prefix, drift_features=svc.drift_features, model_monitor=cfg.monitoring.model_monitor))
+            baseline_prefix=prefix, model_monitor=cfg.monitoring.model_monitor,
+            drift=DriftSpec(features=svc.drift_features, threshold_psi=cfg.monitoring.drift_threshold,
+                            schedule=cfg.monitoring.drift_schedule)))
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
         namer=namer, kms_key_arn=key.key_arn, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn,
         endpoints=tuple(monitored), topic_arn=alerts.topic_arn,
         thresholds=AlarmThresholds(error_rate_percent=cfg.monitoring.error_rate_percent,
-                                   p99_latency_ms=cfg.monitoring.p99_latency_ms,
-                                   drift_distance=cfg.monitoring.drift_threshold),
-        drift_schedule=cfg.monitoring.drift_schedule, vpc=vpc, environment=cfg.environment, **where,
+                                   p99_latency_ms=cfg.monitoring.p99_latency_ms),
+        vpc=vpc, environment=cfg.environment, **where,
         tags=platform_tags))
 
     return {

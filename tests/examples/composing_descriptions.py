@@ -43,7 +43,6 @@ DESCRIPTIONS: dict[str, str] = {
     "ModelEndpointArgs.data_capture": "Where requests and responses are captured (see `DataCaptureArgs`).",
     "ModelEndpointArgs.autoscaling": "Target tracking per deployed variant (see `AutoscalingArgs`).",
     "ModelEndpointArgs.rollout": "How a fleet replacement shifts traffic (see `RolloutSpec`).",
-    "ModelEndpointArgs.rollback_alarms": "Thresholds of the per-variant alarms that roll a deployment back.",
     "ModelEndpointArgs.vpc": "Private subnets and security groups for the models; `None` runs them without a "
                              "VPC (containers stay network-isolated either way).",
     "ModelEndpointArgs.tags": "Tags on every taggable child (`service: <service>` is added).",
@@ -64,7 +63,8 @@ DESCRIPTIONS: dict[str, str] = {
     "MonitoringArgs.bucket_name": "The artifact bucket: data capture, baselines and reports.",
     "MonitoringArgs.bucket_arn": "Its ARN (scope of the Model Monitor role).",
     "MonitoringArgs.endpoints": "The endpoints to watch (see `MonitoredEndpoint`).",
-    "MonitoringArgs.thresholds": "Alarm thresholds (see `AlarmThresholds`).",
+    "MonitoringArgs.thresholds": "Alarm thresholds: the shared error rate and p99 latency plus the instance "
+                                 "metrics' (see `AlarmThresholds`).",
     "MonitoringArgs.monitor_instance_type": "Model Monitor instance (botocore `ProcessingInstanceType`).",
     "MonitoringArgs.monitor_max_runtime_seconds": "Stopping condition of a monitoring run (1..3600).",
     "MonitoringArgs.vpc": "Run the monitoring jobs in these subnets; `None`: no VPC (network-isolated).",
@@ -78,8 +78,6 @@ DESCRIPTIONS: dict[str, str] = {
     "MonitoredEndpoint.service": "Service name (names the alarms, schedule and default prefixes).",
     "MonitoredEndpoint.endpoint_name": "`ModelEndpoint.endpoint_name`.",
     "MonitoredEndpoint.variants": "The deployed variants to alarm on (from `ModelEndpoint.variant_weights`).",
-    "AlarmThresholds.error_rate_percent": "5XX errors as a share of invocations.",
     "AlarmThresholds.client_error_rate_percent": "4XX errors as a share of invocations.",
-    "AlarmThresholds.p99_latency_ms": "p99 `ModelLatency`, milliseconds.",
     "AlarmThresholds.disk_percent": "Disk utilization.",
 }

@@ -30,10 +30,11 @@ from components.aws.container_registry import ContainerRegistry, ContainerRegist
 from components.aws.encryption import Encryption, EncryptionArgs
 from components.aws.endpoint_autoscaling import AutoscalingArgs
 from components.aws.gpu_cluster import GpuCluster, GpuClusterArgs
-from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs, RollbackAlarmArgs, VpcArgs
+from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs, VpcArgs
 from components.aws.monitoring import AlarmThresholds, MonitoredEndpoint, MonitoredVariant, Monitoring, MonitoringArgs
 from components.aws.network import Network, NetworkArgs
 from components.aws.service_image import ServiceImage, ServiceImageArgs
+from components.monitoring import AlertThresholds, DriftSpec
 from components.serving import RolloutSpec, SlotSpec
 from infra.stackfile import PROJECT_ROOT
 from tests.examples.composing_descriptions import DESCRIPTIONS
@@ -54,11 +55,12 @@ BLOCKS: dict[str, tuple[type, type | None]] = {
     "DataCaptureArgs": (DataCaptureArgs, None),
     "RolloutSpec": (RolloutSpec, None),
     "AutoscalingArgs": (AutoscalingArgs, None),
-    "RollbackAlarmArgs": (RollbackAlarmArgs, None),
+    "AlertThresholds": (AlertThresholds, None),
     "VpcArgs": (VpcArgs, None),
     "AlertTopic": (AlertTopicArgs, AlertTopic),
     "Monitoring": (MonitoringArgs, Monitoring),
     "MonitoredEndpoint": (MonitoredEndpoint, None),
+    "DriftSpec": (DriftSpec, None),
     "MonitoredVariant": (MonitoredVariant, None),
     "AlarmThresholds": (AlarmThresholds, None),
 }
@@ -67,9 +69,16 @@ _MARKER = re.compile(r"<!-- generated:(?P<name>\w+) -->\n.*?<!-- /generated:(?P=
 
 @functools.cache
 def attribute_docs(cls: type) -> dict[str, tuple[str, str | None]]:
-    """Annotated class attributes in source order: name -> (annotation as written, docstring or None)."""
-    body = ast.parse(inspect.getsource(cls)).body[0].body  # type: ignore[attr-defined]
+    """Annotated class attributes in source order: name -> (annotation as written, docstring or None).
+
+    Attributes a dataclass inherits from this project's classes (e.g. the shared `AlertThresholds`) come first,
+    as `dataclasses.fields()` orders them.
+    """
     found = {}
+    for base in reversed(cls.__mro__[1:]):
+        if base.__module__.split(".")[0] == "components" and dataclasses.is_dataclass(base):
+            found.update(attribute_docs(base))
+    body = ast.parse(inspect.getsource(cls)).body[0].body  # type: ignore[attr-defined]
     for stmt, after in zip(body, [*body[1:], None], strict=True):
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
             doc = None

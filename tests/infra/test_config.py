@@ -235,3 +235,9 @@ def test_model_monitor_needs_drift_features_unless_turned_off(tmp_path):
 def test_model_monitor_region_must_have_an_analyzer_image(tmp_path):
     lines = _errors(tmp_path, _with("aws:region", "af-south-1"))
     assert lines[0].startswith("Pulumi.dev.yaml: aws:region = 'af-south-1': SageMaker Model Monitor has no analyzer")
+
+
+def test_drift_threshold_is_a_psi_the_monitor_can_reach(tmp_path):
+    lines = _errors(tmp_path, _with(f"{NS}:monitoring", {"driftThreshold": 9}))
+    assert lines == [f"Pulumi.dev.yaml: {NS}:monitoring.driftThreshold = 9: a PSI over 10 baseline-quantile bins "
+                     "never exceeds 8.28 (all traffic in one bin); pick a smaller threshold"]

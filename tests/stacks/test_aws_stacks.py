@@ -138,3 +138,10 @@ def test_rollback_alarms_notify_the_alert_topic(prod):
     assert rollback and all(topic in a["inputs"]["alarmActions"] for a in rollback)
     monitoring = [a for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "rollback" not in a["name"]]
     assert all(topic in a["inputs"]["alarmActions"] for a in monitoring)
+
+
+def test_drift_alarm_threshold_is_the_configured_psi_as_model_monitors_distance(dev):
+    """monitoring.driftThreshold is a PSI (0.2 by default); Model Monitor's drift metric is a KS distance, so the
+    alarm fires above the KS distance of the same drift (0.1812), not above 0.2 read as a distance."""
+    drift = [a for a in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a["name"].endswith("-drift")]
+    assert [a["inputs"]["threshold"] for a in drift] == [0.1812]

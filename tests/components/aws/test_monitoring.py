@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from components.aws.model_monitor import analyzer_image_uri, drift_alarm_specs
+from components.aws.model_monitor import analyzer_image_uri, drift_alarm_specs, ks_distance_for_psi
 from components.aws.monitoring import (
     MonitoredEndpoint,
     MonitoredVariant,
@@ -15,6 +15,7 @@ from components.aws.monitoring import (
     MonitoringArgs,
     MonitoringArgsError,
 )
+from components.monitoring import DriftSpec
 from components.naming import Namer
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -27,7 +28,7 @@ FRAUD = MonitoredEndpoint(
     "fraud", "mlops-prod-fraud", (MonitoredVariant("blue", cpus=2), MonitoredVariant("green", cpus=2, gpus=1)),
     baseline_statistics_uri="s3://mlops-artifacts/models/fraud/1/statistics.json",
     baseline_constraints_uri="s3://mlops-artifacts/models/fraud/1/constraints.json",
-    drift_features=("amount", "age"))
+    drift=DriftSpec(features=("amount", "age")))
 
 
 def monitoring_args(env: str = "prod", **overrides) -> MonitoringArgs:
@@ -148,12 +149,33 @@ def test_drift_alarm_on_model_monitor_metrics(plan_monitoring):
     assert {m["namespace"] for m in metrics} == {"aws/sagemaker/Endpoints/data-metrics"}
     assert metrics[0]["dimensions"] == {"Endpoint": "mlops-prod-fraud",
                                         "MonitoringSchedule": "mlops-prod-fraud-data-quality"}
-    assert drift["threshold"] == 0.1
+    assert drift["threshold"] == 0.1812  # the KS distance of the default PSI 0.2
+
+
+def test_drift_threshold_is_a_psi_converted_to_model_monitors_distance(plan_monitoring):
+    strict = dataclasses.replace(FRAUD, drift=DriftSpec(features=("amount",), threshold_psi=0.1))
+    drift = alarms(plan_monitoring(monitoring_args(endpoints=(strict,))))["mlops-prod-fraud-drift"]
+    assert drift["threshold"] == 0.1285
+    assert "KS distance) above 0.1285, i.e. PSI 0.1," in drift["alarmDescription"]
+
+
+@pytest.mark.parametrize(("psi", "distance"), [(0.05, 0.091), (0.1, 0.1285), (0.2, 0.1812), (0.25, 0.2024),
+                                               (1.0, 0.3972)])
+def test_ks_distance_for_psi(psi, distance):
+    """Model Monitor's `feature_baseline_drift_<f>` is a KS distance: "the maximum absolute difference between the
+    cumulative distribution functions" (SageMaker developer guide, constraints.json schema, comparison_threshold)."""
+    assert ks_distance_for_psi(psi) == distance
+
+
+def test_drift_schedule_of_the_spec_beats_the_environment_default(plan_monitoring):
+    daily = dataclasses.replace(FRAUD, drift=DriftSpec(features=("amount",), schedule="daily"))
+    config = plan_monitoring(monitoring_args(endpoints=(daily,))).of_type(SCHEDULE)[0]["inputs"]
+    assert config["monitoringScheduleConfig"]["scheduleConfig"]["scheduleExpression"] == "cron(0 0 ? * * *)"
 
 
 def test_many_features_split_across_alarms():
     specs = drift_alarm_specs(key="k", name="n", endpoint_name="e", schedule_name="s",
-                              features=[f"f{i}" for i in range(20)], frequency="hourly", threshold=0.1)
+                              features=[f"f{i}" for i in range(20)], frequency="hourly", threshold_psi=0.2)
     assert len(specs) == 3 and all(len(s.queries) <= 10 for s in specs)
 
 
@@ -168,7 +190,7 @@ def test_unknown_region_is_a_clear_error():
 
 
 def test_missing_baseline_and_features_are_reported():
-    bare = dataclasses.replace(FRAUD, baseline_statistics_uri=None, drift_features=())
+    bare = dataclasses.replace(FRAUD, baseline_statistics_uri=None, drift=DriftSpec())
     with pytest.raises(MonitoringArgsError) as error:
         Monitoring("mon", monitoring_args(endpoints=(bare,), monitor_instance_type="ml.nope"))
     assert len(error.value.problems) == 3
