@@ -1,14 +1,15 @@
-"""Physical names the clouds constrain (length, charset, global uniqueness), from one place.
+"""Physical names, built the same way on every cloud; each cloud's own limits live in its package.
 
 `Namer(prefix="mlops", environment="dev").name("fraud", "endpoint")` -> `mlops-dev-fraud-endpoint`.
 Names that would exceed a limit are shortened deterministically (a hash of the full name keeps them
-unique). `AWS_NAME_RULES` holds the limits and patterns of the names we set on AWS, read from
-botocore's service models where AWS publishes them there; `check_aws_name` validates one.
+unique); `versioned` names end in a hash of their content. `NameRule` is the shape of one cloud's limit
+on one kind of name: AWS's rules (botocore patterns) are in `components/aws/naming.py`; GCP's label and
+resource-name rules and Azure's short alphanumeric names belong in `components/gcp/naming.py` and
+`components/azure/naming.py`, as `NameRule`s with a `check_<cloud>_name` of their own.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -16,64 +17,21 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class NameRule:
-    """Length bounds and pattern of one kind of physical name."""
+    """Length bounds and pattern of one kind of physical name on one cloud."""
 
     min: int
     max: int
     pattern: str
     source: str
-    """Where the rule comes from (botocore shape or the service's documentation)."""
+    """Where the rule comes from (an SDK's service model or the service's documentation)."""
 
-
-# kind -> (botocore service, shape) where botocore publishes the constraint.
-_BOTOCORE_SHAPES: dict[str, tuple[str, str]] = {
-    "sagemaker-endpoint": ("sagemaker", "EndpointName"),
-    "sagemaker-endpoint-config": ("sagemaker", "EndpointConfigName"),
-    "sagemaker-model": ("sagemaker", "ModelName"),
-    "sagemaker-variant": ("sagemaker", "VariantName"),
-    "sagemaker-monitoring-schedule": ("sagemaker", "MonitoringScheduleName"),
-    "sagemaker-job-definition": ("sagemaker", "MonitoringJobDefinitionName"),
-    "iam-role": ("iam", "roleNameType"),
-    "iam-policy": ("iam", "policyNameType"),
-    "ecr-repository": ("ecr", "RepositoryName"),
-    "eks-cluster": ("eks", "ClusterName"),
-    "cloudwatch-alarm": ("cloudwatch", "AlarmName"),
-    "kms-alias": ("kms", "AliasNameType"),
-    "log-group": ("logs", "LogGroupName"),
-}
-
-# Constraints botocore does not carry, from the services' documentation.
-_DOCUMENTED: dict[str, NameRule] = {
-    "s3-bucket": NameRule(3, 63, r"[a-z0-9][a-z0-9.-]*[a-z0-9]", "S3 bucket naming rules"),
-    "sns-topic": NameRule(1, 256, r"[A-Za-z0-9_-]+", "SNS CreateTopic Name"),
-    "cloudwatch-dashboard": NameRule(1, 255, r"[A-Za-z0-9_-]+", "CloudWatch PutDashboard DashboardName"),
-    "eks-nodegroup": NameRule(1, 63, r"[0-9A-Za-z][A-Za-z0-9_-]*", "EKS CreateNodegroup nodegroupName"),
-}
-
-
-@functools.cache
-def aws_name_rule(kind: str) -> NameRule:
-    """The rule for one kind of AWS name (see `_BOTOCORE_SHAPES` and `_DOCUMENTED` for kinds)."""
-    if kind in _DOCUMENTED:
-        return _DOCUMENTED[kind]
-    if kind not in _BOTOCORE_SHAPES:
-        raise KeyError(f"no naming rule for {kind!r}")
-    import botocore.session
-
-    service, shape = _BOTOCORE_SHAPES[kind]
-    meta = botocore.session.get_session().get_service_model(service).shape_for(shape).metadata
-    return NameRule(int(meta.get("min", 1)) or 1, int(meta.get("max", 255)), meta.get("pattern", ".*"),
-                    f"botocore {service} {shape}")
-
-
-def check_aws_name(kind: str, value: str) -> str | None:
-    """None when `value` is a valid name of `kind`, else what is wrong with it."""
-    rule = aws_name_rule(kind)
-    if not rule.min <= len(value) <= rule.max:
-        return f"{kind} name {value!r} is {len(value)} characters; AWS allows {rule.min}-{rule.max} ({rule.source})"
-    if not re.fullmatch(rule.pattern.strip("^$"), value):
-        return f"{kind} name {value!r} does not match {rule.pattern} ({rule.source})"
-    return None
+    def problem(self, kind: str, value: str) -> str | None:
+        """None when `value` satisfies the rule, else what is wrong with it (naming the rule's source)."""
+        if not self.min <= len(value) <= self.max:
+            return f"{kind} name {value!r} is {len(value)} characters; {self.min}-{self.max} allowed ({self.source})"
+        if not re.fullmatch(self.pattern.strip("^$"), value):
+            return f"{kind} name {value!r} does not match {self.pattern} ({self.source})"
+        return None
 
 
 def shorten(name: str, limit: int) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 
+from components.aws.naming import check_aws_name
 from components.gpu_catalog import GpuCatalogError, resolve_gpu
-from components.naming import Namer, check_aws_name
+from components.naming import Namer
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem, did_you_mean
 from infra.config_sections import ServiceConfig

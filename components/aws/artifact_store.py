@@ -18,7 +18,8 @@ import pulumi_aws as aws
 from components.aws import scope
 from components.aws.encryption import decrypt_statement, encrypt_decrypt_statement
 from components.aws.iam import S3_LIST, S3_READ, S3_WRITE, Statement, policy_document
-from components.naming import Namer, check_aws_name
+from components.aws.naming import check_aws_name
+from components.naming import Namer
 
 MODELS, DATASETS, DATA_CAPTURE, MONITORING = "models", "datasets", "data-capture", "monitoring"
 EXPIRING_PREFIXES = (DATA_CAPTURE, MONITORING)

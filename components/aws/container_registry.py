@@ -17,7 +17,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws.iam import ECR_AUTH, ECR_PULL, Statement
-from components.naming import Namer, check_aws_name
+from components.aws.naming import check_aws_name
+from components.naming import Namer
 
 
 @dataclass(frozen=True)

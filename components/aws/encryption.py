@@ -19,7 +19,8 @@ import pulumi_aws as aws
 
 from components.aws import scope
 from components.aws.iam import KMS_DECRYPT, KMS_ENCRYPT, Statement, policy_document
-from components.naming import Namer, check_aws_name
+from components.aws.naming import check_aws_name
+from components.naming import Namer
 
 # Key administration without cryptographic use (the console's "key administrators" set).
 KMS_ADMIN = (

@@ -21,9 +21,10 @@ import pulumi_aws as aws
 
 from components.aws import scope
 from components.aws.iam import Statement, assume_role_policy, irsa_trust_policy, policy_document
+from components.aws.naming import check_aws_name
 from components.aws.network import LOG_RETENTION_DAYS
 from components.gpu_catalog import GpuCatalogError, resolve_gpu
-from components.naming import Namer, check_aws_name
+from components.naming import Namer
 
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 KMS_SECRETS = ("kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey")

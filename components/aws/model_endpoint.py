@@ -28,8 +28,9 @@ from components.aws.endpoint_variants import (
     volume_kms_supported,
 )
 from components.aws.iam import assume_role_policy, policy_document
+from components.aws.naming import check_aws_name
 from components.monitoring import AlertThresholds
-from components.naming import Namer, check_aws_name
+from components.naming import Namer
 from components.serving import RolloutSpec, SlotSpec, slot_problems
 
 sm = aws.sagemaker

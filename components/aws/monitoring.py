@@ -23,8 +23,9 @@ from components.aws.dashboard import DashboardEndpoint, console_url, dashboard_b
 from components.aws.endpoint_alarms import AlarmSpec, create_alarm, error_rate_alarm, latency_alarm, utilization_alarm
 from components.aws.iam import assume_role_policy, policy_document
 from components.aws.model_endpoint import VpcArgs
+from components.aws.naming import check_aws_name
 from components.monitoring import AlertThresholds, DriftSpec, default_drift_schedule
-from components.naming import Namer, check_aws_name
+from components.naming import Namer
 
 
 @dataclass(frozen=True)

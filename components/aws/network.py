@@ -18,7 +18,8 @@ import pulumi_aws as aws
 
 from components.aws import scope
 from components.aws.iam import Statement, assume_role_policy, policy_document
-from components.naming import Namer, check_aws_name
+from components.aws.naming import check_aws_name
+from components.naming import Namer
 
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime", "logs", "sts")
 """Services reached through interface endpoints: `com.amazonaws.<region>.<service>`."""

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from components.aws.encryption import Encryption, EncryptionArgs, key_policy_statements
-from components.naming import Namer, check_aws_name
+from components.aws.naming import check_aws_name
+from components.naming import Namer
 from infra.plan.engine import plan_program
 
 KEY = "aws:kms/key:Key"

@@ -15,7 +15,8 @@ from components.aws.gpu_cluster import (
     kubeconfig,
     resolve_gpu_nodes,
 )
-from components.naming import Namer, check_aws_name
+from components.aws.naming import check_aws_name
+from components.naming import Namer
 from infra.plan.engine import plan_program
 
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/stack"
