@@ -1,20 +1,23 @@
-"""One typed, validated `PlatformConfig` per stack, built before any resource is declared.
+"""The structure of a stack's config: one typed `PlatformConfig`, validated before any resource is declared.
 
 Input is the flat Pulumi config map (`{"mlops-platform:environment": "dev", "aws:region": "us-east-1",
 ...}`) exactly as the Pulumi engine hands it to the program: scalars as strings, objects as JSON
-strings. Output is a frozen pydantic model, or a `ConfigError` listing every problem at once.
+strings. `parse_platform_config` checks what holds for every cloud (keys, types, ranges, cross-field
+rules, environment defaults) and returns the model or the problems. What a cloud adds (its provider keys,
+region key and catalog checks) is its target's business: `infra.targets.load_platform_config` runs both
+and raises one `ConfigError` listing every problem at once.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from components.monitoring import default_drift_schedule
-from infra.config_errors import ConfigError, Problem, did_you_mean
+from infra.config_errors import Problem, did_you_mean
 from infra.config_sections import (
     GpuConfig,
     MonitoringConfig,
@@ -30,25 +33,21 @@ from infra.config_sections import (
 NAMESPACE = "mlops-platform"
 """The project's config namespace (Pulumi only lets a project declare types for its own namespace)."""
 
-PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
-    "aws": ("aws:region",),
-    "gcp": ("gcp:project", "gcp:region"),
-    "azure": ("azure-native:location",),
-    "local": (),
-}
-"""Provider config keys each target cloud needs (read by the provider itself, too)."""
+Cloud = Literal["aws", "gcp", "azure", "local"]
+CLOUDS: tuple[str, ...] = get_args(Cloud)
+"""The clouds the platform is designed for; each needs a registered target (infra/targets/) to plan."""
+DERIVED_KEYS = ("region", "project")
+"""PlatformConfig fields a target fills from its provider's own keys (e.g. aws:region), never set directly."""
 
-_REGION_KEY = {"aws": "aws:region", "gcp": "gcp:region", "azure": "azure-native:location"}
 _FOREIGN_OK = ("aws", "gcp", "azure-native", "kubernetes", "docker", "pulumi", "random")
 
 
 class PlatformConfig(Section):
-    """Everything one stack asks for. Built by `load_platform_config`."""
+    """Everything one stack asks for. Built by `infra.targets.load_platform_config`."""
 
     environment: Literal["dev", "staging", "prod"] = Field(
         description="Environment tier (dev, staging or prod); drives secure defaults.")
-    cloud: Literal["aws", "gcp", "azure", "local"] = Field(
-        description="Target cloud of this stack (aws, gcp, azure or local).")
+    cloud: Cloud = Field(description="Target cloud of this stack (aws, gcp, azure or local).")
     name_prefix: str = Field("mlops", description="Prefix of every physical name (2-12 lowercase characters).")
     owner: str = Field(description="Team that owns the stack (tag / label `owner`).")
     cost_center: str = Field(description="Cost center billed (tag / label `cost-center`).")
@@ -130,10 +129,11 @@ def resolve_environment_defaults(cfg: PlatformConfig) -> PlatformConfig:
     return cfg.model_copy(update=updates)
 
 
-def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConfig:
-    """Validate a flat Pulumi config map into a `PlatformConfig`, or raise `ConfigError`.
+def parse_platform_config(values: Mapping[str, Any], derived: Mapping[str, str]
+                          ) -> tuple[PlatformConfig | None, list[Problem]]:
+    """The structurally valid `PlatformConfig` of a flat Pulumi config map (None if invalid) and every problem.
 
-    `source` names the stack file in messages (e.g. `Pulumi.dev.yaml`).
+    `derived` holds the fields the stack's target reads from its provider's keys (`DERIVED_KEYS`).
     """
     problems: list[Problem] = []
     data: dict[str, Any] = {}
@@ -145,31 +145,16 @@ def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConf
             hint = did_you_mean(namespace, (NAMESPACE, *_FOREIGN_OK))
             problems.append(Problem(full_key, f"unknown config namespace {namespace!r}{hint}", _decode(raw)))
 
-    for computed in ("region", "project"):
+    for computed in DERIVED_KEYS:
         if computed in data:
             problems.append(Problem(f"{NAMESPACE}:{computed}", "is derived from the provider's own key "
                                     "(aws:region, gcp:region, gcp:project, azure-native:location); remove it",
                                     data.pop(computed)))
-    cloud = data.get("cloud")
-    if isinstance(cloud, str) and cloud in PROVIDER_KEYS:
-        for provider_key in PROVIDER_KEYS[cloud]:
-            if not values.get(provider_key):
-                problems.append(Problem(provider_key, f"required when cloud is {cloud!r}; set it with "
-                                                      f"`pulumi config set {provider_key} <value>`"))
-        data["region"] = str(values.get(_REGION_KEY.get(cloud, ""), "") or "")
-        data["project"] = str(values.get("gcp:project", "") or "") if cloud == "gcp" else ""
-
+    data.update(derived)
     try:
-        cfg = PlatformConfig.model_validate(data)
+        return PlatformConfig.model_validate(data), problems
     except ValidationError as exc:
-        problems.extend(_problems(exc, data))
-        raise ConfigError(source, problems) from None
-    from infra.preflight import preflight  # imports this module; loaded on first use
-
-    problems.extend(preflight(cfg))
-    if problems:
-        raise ConfigError(source, problems)
-    return cfg
+        return None, problems + _problems(exc, data)
 
 
 def _decode(raw: Any) -> Any:
@@ -268,7 +253,7 @@ def _allowed_keys(loc: list[str]) -> list[str]:
     if model is None:
         return []
     return [f.alias or n for n, f in model.model_fields.items() if model is not PlatformConfig
-            or n not in ("region", "project")]
+            or n not in DERIVED_KEYS]
 
 
 def _describe(loc: list[str]) -> str:

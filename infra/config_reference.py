@@ -11,8 +11,9 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from infra.config import NAMESPACE, PlatformConfig
+from infra.config import CLOUDS, NAMESPACE, PlatformConfig
 from infra.stackfile import PROJECT_ROOT, stack_names
+from infra.targets import registered, target_for
 
 _HEADER = f"""# Config reference
 
@@ -21,12 +22,24 @@ _HEADER = f"""# Config reference
 Every key lives in the project's namespace `{NAMESPACE}:` (set with
 `pulumi config set {NAMESPACE}:<key> <value>`, or `--path '{NAMESPACE}:gpu.maxNodes' 4` for nested
 keys). Object keys are written as YAML mappings in `Pulumi.<stack>.yaml`; a stack file holds only
-what differs from these defaults. Provider keys the target cloud needs: `aws:region` (aws),
-`gcp:project` and `gcp:region` (gcp), `azure-native:location` (azure).
+what differs from these defaults. {{providers}}
 
 Invalid values stop `pulumi preview` / `pulumi up` / `python -m infra plan` before any resource is
 declared, with one line per problem (file, key, value, what is expected); the plan command exits 2.
 """
+
+
+def _providers() -> str:
+    """The provider keys of every registered target (infra/targets/), and the clouds still without one."""
+    clouds = registered()
+    needs = [f"{' and '.join(f'`{k}`' for k in target.provider_keys) or 'none'} ({cloud})"
+             for cloud in clouds if (target := target_for(cloud)) is not None]
+    waiting = [cloud for cloud in CLOUDS if cloud not in clouds]
+    text = f"Provider keys each target needs: {', '.join(needs)}."
+    if waiting:
+        text += (f" Clouds without a registered target yet ({', '.join(waiting)}) are refused with a config "
+                 "error on `cloud`.")
+    return text
 
 
 def _type_name(annotation: Any) -> str:
@@ -85,7 +98,7 @@ def _nested(model: type[BaseModel]) -> list[tuple[str, type[BaseModel]]]:
 
 
 def render_reference() -> str:
-    lines = [_HEADER, "## Top-level keys", "", *_table(PlatformConfig, "")]
+    lines = [_HEADER.format(providers=_providers()), "## Top-level keys", "", *_table(PlatformConfig, "")]
     seen: set[type[BaseModel]] = set()
     queue = [(key, model, f"{key}.") for key, model in _nested(PlatformConfig)]
     while queue:

@@ -1,91 +1,14 @@
-"""Cloud checks that run during config validation, so a wrong value fails in seconds, not mid-deploy.
+"""Checks any target's preflight may share: what only a cloud's catalog can tell, run during config validation.
 
-AWS: every instance type is checked against botocore's service models (the SageMaker
-`ProductionVariantInstanceType` and EC2 `InstanceType` enums shipped with boto3), the GPU request
-against the catalog, and every physical name the stack will set against the service's length and
-pattern rules.
+A target registers its own preflight (e.g. `infra/targets/aws/preflight.py`: botocore's instance types and
+name rules) and calls these for the rules every cloud has, so a wrong value fails in seconds, not mid-deploy.
 """
 
 from __future__ import annotations
 
-import functools
-
-from components.aws.naming import check_aws_name
 from components.gpu_catalog import GpuCatalogError, resolve_gpu
-from components.naming import Namer
 from infra.config import NAMESPACE, PlatformConfig
-from infra.config_errors import Problem, did_you_mean
-from infra.config_sections import ServiceConfig
-
-
-@functools.cache
-def _enum(service: str, shape: str) -> frozenset[str]:
-    import botocore.session
-
-    return frozenset(botocore.session.get_session().get_service_model(service).shape_for(shape).enum)
-
-
-def sagemaker_instance_types() -> frozenset[str]:
-    return _enum("sagemaker", "ProductionVariantInstanceType")
-
-
-def ec2_instance_types() -> frozenset[str]:
-    return _enum("ec2", "InstanceType")
-
-
-def aws_names(prefix: str, environment: str, services: dict[str, ServiceConfig]) -> dict[str, tuple[str, str]]:
-    """Physical names the AWS stack sets that derive from config: key path -> (name kind, name)."""
-    namer = Namer(prefix, environment)
-    names = {"namePrefix": ("eks-cluster", namer.name("gpu"))}
-    for svc in services:
-        names[f"services.{svc}"] = ("sagemaker-endpoint", namer.name(svc))
-        names[f"services.{svc}.imageRepository"] = ("ecr-repository", namer.name(svc))
-    return names
-
-
-def check_aws(cfg: PlatformConfig) -> list[Problem]:
-    """Problems with an AWS stack's config that only AWS's own catalog can tell."""
-    problems: list[Problem] = []
-    sagemaker = sagemaker_instance_types()
-    for svc_name, svc in cfg.services.items():
-        for slot_name, slot in svc.slots.items():
-            if slot.instance_type not in sagemaker:
-                hint = did_you_mean(slot.instance_type, sagemaker) or did_you_mean(f"ml.{slot.instance_type}",
-                                                                                   sagemaker)
-                problems.append(Problem(
-                    f"{NAMESPACE}:services.{svc_name}.slots.{slot_name}.instanceType",
-                    f"not a SageMaker hosting instance type (botocore ProductionVariantInstanceType){hint}",
-                    slot.instance_type))
-    if cfg.gpu.instance_type and cfg.gpu.instance_type not in ec2_instance_types():
-        hint = did_you_mean(cfg.gpu.instance_type, ec2_instance_types())
-        problems.append(Problem(f"{NAMESPACE}:gpu.instanceType",
-                                f"not an EC2 instance type (botocore InstanceType){hint}", cfg.gpu.instance_type))
-    problems += check_gpu_catalog(cfg, "aws")
-    problems += check_model_monitor(cfg)
-    for key, (kind, name) in aws_names(cfg.name_prefix, cfg.environment, cfg.services).items():
-        error = check_aws_name(kind, name)
-        if error:
-            problems.append(Problem(f"{NAMESPACE}:{key}", error))
-    return problems
-
-
-def check_model_monitor(cfg: PlatformConfig) -> list[Problem]:
-    """Model Monitor alarms per feature and runs an analyzer image AWS publishes only in some regions."""
-    from components.aws.model_monitor import ANALYZER_ACCOUNTS
-
-    if not cfg.monitoring.model_monitor or not cfg.services:
-        return []
-    problems = [
-        Problem(f"{NAMESPACE}:services.{name}.driftFeatures",
-                "required while monitoring.modelMonitor is true: list the features whose drift should raise an "
-                "alarm (names as in the training baseline), or set monitoring.modelMonitor: false")
-        for name, svc in cfg.services.items() if not svc.drift_features
-    ]
-    if cfg.region not in ANALYZER_ACCOUNTS:
-        problems.append(Problem("aws:region", "SageMaker Model Monitor has no analyzer image here (regions: "
-                                f"{', '.join(sorted(ANALYZER_ACCOUNTS))}); set monitoring.modelMonitor: false",
-                                cfg.region))
-    return problems
+from infra.config_errors import Problem
 
 
 def check_gpu_catalog(cfg: PlatformConfig, cloud: str) -> list[Problem]:
@@ -96,13 +19,4 @@ def check_gpu_catalog(cfg: PlatformConfig, cloud: str) -> list[Problem]:
         resolve_gpu(cfg.gpu.accelerator, cfg.gpu.count, cloud)
     except GpuCatalogError as exc:
         return [Problem(f"{NAMESPACE}:gpu", str(exc))]
-    return []
-
-
-def preflight(cfg: PlatformConfig) -> list[Problem]:
-    """All cloud checks for the stack's target cloud."""
-    if cfg.cloud == "aws":
-        return check_aws(cfg)
-    if cfg.cloud in ("gcp", "azure"):
-        return check_gpu_catalog(cfg, cfg.cloud)
     return []

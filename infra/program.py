@@ -5,9 +5,9 @@ from __future__ import annotations
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 
-from infra.config import PlatformConfig, load_platform_config
+from infra.config import PlatformConfig
 from infra.config_errors import ConfigError
-from infra.targets import compose
+from infra.targets import compose, load_platform_config
 
 
 def engine_config() -> dict[str, str]:
@@ -28,5 +28,5 @@ def stack_config() -> PlatformConfig:
 
 def run() -> None:
     cfg = stack_config()
-    for name, value in sorted(compose(cfg).items()):
+    for name, value in sorted(compose(cfg).outputs().items()):
         pulumi.export(name, value)

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 from components.aws.iam import ECR_AUTH, ECR_PULL, Statement
 from components.aws.naming import check_aws_name
 from components.naming import Namer
+from components.service_image import RegistryCredentials
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,12 @@ class ContainerRegistry(pulumi.ComponentResource):
         self.registry_id = registry_ids[0]
         self.register_outputs({"repository_urls": self.repository_urls, "repository_arns": self.repository_arns,
                                "registry_id": self.registry_id})
+
+    def push_credentials(self) -> RegistryCredentials:
+        """Docker login for `ServiceImageArgs.credentials`: the registry's short-lived ECR token (secret)."""
+        token = aws.ecr.get_authorization_token_output(registry_id=self.registry_id,
+                                                       opts=pulumi.InvokeOutputOptions(parent=self))
+        return RegistryCredentials(username=token.user_name, password=pulumi.Output.secret(token.password))
 
     def grant_pull(self, service: str) -> list[Statement]:
         """IAM: pull `service`'s images (the auth token call cannot be scoped; the pulls are)."""

@@ -15,8 +15,8 @@ from components.aws.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.aws.container_registry import ecr_repository_arn
 from components.aws.encryption import Encryption, EncryptionArgs
 from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs
-from components.aws.service_image import ServiceImage, ServiceImageArgs
 from components.naming import Namer
+from components.service_image import ServiceImage, ServiceImageArgs
 from components.serving import SlotSpec
 
 SERVICE = "ranker"

@@ -1,6 +1,6 @@
 """One registry and one bucket shared by two SageMaker endpoints that roll out differently.
 
-Composes mlops-platform's AWS components in a shape the main stack (infra/targets/aws.py) does not:
+Composes mlops-platform's AWS components in a shape the main stack (infra/targets/aws/) does not:
 
     Encryption (one KMS key)
       -> ArtifactStore (one bucket) + ContainerRegistry (one repository per service)
@@ -25,9 +25,9 @@ from components.aws.container_registry import ContainerRegistry, ContainerRegist
 from components.aws.encryption import Encryption, EncryptionArgs
 from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs
 from components.aws.monitoring import MonitoredEndpoint, MonitoredVariant, Monitoring, MonitoringArgs
-from components.aws.service_image import ServiceImage, ServiceImageArgs
 from components.monitoring import DriftSpec
 from components.naming import Namer
+from components.service_image import ServiceImage, ServiceImageArgs
 from components.serving import RolloutSpec, SlotSpec
 
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -99,7 +99,7 @@ def endpoint(svc: Service, cfg: ExampleConfig, namer: Namer, key: Encryption, st
     tags = {**cfg.tags, "service": svc.name}
     image = ServiceImage(f"{svc.name}-image", ServiceImageArgs(
         service=svc.name, image_tag=svc.image_tag, repository_url=registry.repository_urls[svc.name],
-        registry_id=registry.registry_id,
+        credentials=registry.push_credentials(),
         # Paths relative to where the program runs (this folder under `pulumi up`, the repo root in tests).
         context=os.path.relpath(MODEL_SERVER), dockerfile=os.path.relpath(MODEL_SERVER / "Dockerfile")))
     model = model_uri(store.bucket_name, svc, "model.tar.gz")

@@ -22,10 +22,10 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from infra.config import load_platform_config
 from infra.plan.fakes import Cloud, invoke_result, resource_outputs
 from infra.plan.recorder import RecordingMonitor, Registration
 from infra.stackfile import PROJECT_ROOT, read_project, read_stack_config
+from infra.targets import load_platform_config
 
 PLAN_FORMAT_VERSION = 1
 

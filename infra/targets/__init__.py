@@ -1,26 +1,118 @@
-"""Composition per target cloud: plain Python that instantiates components and wires their outputs.
+"""The target registry: everything the platform knows about one cloud, registered by that cloud in one place.
 
-`compose(cfg)` returns the stack's exports. No resource is declared outside a component.
+Each module (or package) in this folder is one target, named after the `mlops-platform:cloud` value it
+serves, and registers itself when imported:
+
+    # infra/targets/gcp.py
+    TARGET = register(Target(cloud="gcp", provider_keys=("gcp:project", "gcp:region"), region_key="gcp:region",
+                             project_key="gcp:project", preflight=check_gcp, compose=compose))
+
+`load_platform_config` validates a stack's config for its target: the shared structure (infra/config.py),
+the target's provider keys, then its preflight checks; every problem at once, as one `ConfigError` (the
+plan CLI exits 2). A cloud without a registered target is a config error naming `mlops-platform:cloud`.
+`compose` runs the target's composition, which returns the shared `StackExports` (infra/exports.py).
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import pulumi
-
-from infra.config import PlatformConfig
-
-IMPLEMENTED = ("aws",)
-"""Targets with a composition today; the GCP, Azure and local issues add theirs."""
+from infra.config import CLOUDS, NAMESPACE, PlatformConfig, parse_platform_config
+from infra.config_errors import ConfigError, Problem
+from infra.exports import StackExports
 
 
-def compose(cfg: PlatformConfig) -> dict[str, Any]:
-    if cfg.cloud not in IMPLEMENTED:
-        raise pulumi.RunError(
-            f"cloud {cfg.cloud!r} has no composition yet (implemented: {', '.join(IMPLEMENTED)}); "
-            "set mlops-platform:cloud to one of those"
-        )
-    module = importlib.import_module(f"infra.targets.{cfg.cloud}")
-    return module.compose(cfg)
+def _no_checks(cfg: PlatformConfig) -> list[Problem]:
+    return []
+
+
+@dataclass(frozen=True)
+class Target:
+    """One cloud as the platform sees it."""
+
+    cloud: str
+    """The `mlops-platform:cloud` value this target serves (also its module's name in infra/targets/)."""
+    compose: Callable[[PlatformConfig], StackExports]
+    """Plain Python that instantiates the cloud's components for a validated config and returns the exports."""
+    provider_keys: tuple[str, ...] = ()
+    """Provider config keys a stack of this cloud must set (e.g. `aws:region`); read by the provider too."""
+    region_key: str | None = None
+    """The provider key holding the region / location; becomes `PlatformConfig.region`."""
+    project_key: str | None = None
+    """The provider key holding a project id (GCP); becomes `PlatformConfig.project`."""
+    preflight: Callable[[PlatformConfig], list[Problem]] = _no_checks
+    """Checks only the cloud's own catalog can make (instance types, regions, name rules)."""
+
+    def __post_init__(self) -> None:
+        undeclared = [k for k in (self.region_key, self.project_key) if k and k not in self.provider_keys]
+        if undeclared:
+            raise ValueError(f"target {self.cloud!r}: {', '.join(undeclared)} must be among provider_keys")
+
+    def provider_problems(self, values: Mapping[str, Any]) -> list[Problem]:
+        return [Problem(key, f"required when cloud is {self.cloud!r}; set it with `pulumi config set {key} <value>`")
+                for key in self.provider_keys if not values.get(key)]
+
+    def derived(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """The config fields this target reads from its provider's keys (`infra.config.DERIVED_KEYS`)."""
+        keys = {"region": self.region_key, "project": self.project_key}
+        return {field: str(values.get(key) or "") for field, key in keys.items() if key}
+
+
+_REGISTRY: dict[str, Target] = {}
+
+
+def register(target: Target) -> Target:
+    """Add a target (called by the target's own module when it is imported)."""
+    if target.cloud not in CLOUDS:
+        raise ValueError(f"target {target.cloud!r}: mlops-platform:cloud accepts only {', '.join(CLOUDS)}")
+    _REGISTRY[target.cloud] = target
+    return target
+
+
+def _modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def target_for(cloud: str) -> Target | None:
+    """The registered target of `cloud`, importing its module on first use; None when there is none."""
+    if cloud not in _REGISTRY and cloud in _modules():
+        importlib.import_module(f"{__name__}.{cloud}")
+    return _REGISTRY.get(cloud)
+
+
+def registered() -> tuple[str, ...]:
+    """Every cloud with a registered target (imports each target module)."""
+    for module in _modules():
+        target_for(module)
+    return tuple(sorted(_REGISTRY))
+
+
+def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConfig:
+    """Validate a flat Pulumi config map for its target into a `PlatformConfig`, or raise `ConfigError`.
+
+    `source` names the stack file in messages (e.g. `Pulumi.dev.yaml`).
+    """
+    cloud = values.get(f"{NAMESPACE}:cloud")
+    target = target_for(cloud) if isinstance(cloud, str) else None
+    problems: list[Problem] = []
+    if target is None and cloud in CLOUDS:
+        problems.append(Problem(f"{NAMESPACE}:cloud", f"no target is registered for this cloud yet (registered: "
+                                f"{', '.join(registered())}); set it to one of those", cloud))
+    if target is not None:
+        problems += target.provider_problems(values)
+    cfg, structural = parse_platform_config(values, target.derived(values) if target else {})
+    problems += structural
+    if cfg is not None and target is not None:
+        problems += target.preflight(cfg)
+    if problems or cfg is None:
+        raise ConfigError(source, problems)
+    return cfg
+
+
+def compose(cfg: PlatformConfig) -> StackExports:
+    """The stack of a validated config: its target's composition."""
+    return _REGISTRY[cfg.cloud].compose(cfg)

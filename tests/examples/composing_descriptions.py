@@ -27,7 +27,7 @@ DESCRIPTIONS: dict[str, str] = {
     "ContainerRegistry.repository_urls": "Service -> repository URL (`ServiceImageArgs.repository_url`).",
     "ContainerRegistry.repository_arns": "Service -> repository ARN (`ModelEndpointArgs.ecr_repository_arn`).",
     "ContainerRegistry.repository_names": "Service -> repository name (`<prefix>-<env>-<service>`).",
-    "ContainerRegistry.registry_id": "Registry (account) id, for the ECR auth token (`ServiceImageArgs.registry_id`).",
+    "ContainerRegistry.registry_id": "Registry (account) id (the ECR auth token's scope).",
     # GpuCluster
     "GpuCluster.cluster_name": "Cluster name (`<prefix>-<env>-gpu`).",
     "GpuCluster.cluster_arn": "Cluster ARN.",

@@ -33,8 +33,8 @@ from components.aws.gpu_cluster import GpuCluster, GpuClusterArgs
 from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs, VpcArgs
 from components.aws.monitoring import AlarmThresholds, MonitoredEndpoint, MonitoredVariant, Monitoring, MonitoringArgs
 from components.aws.network import Network, NetworkArgs
-from components.aws.service_image import ServiceImage, ServiceImageArgs
 from components.monitoring import AlertThresholds, DriftSpec
+from components.service_image import ServiceImage, ServiceImageArgs
 from components.serving import RolloutSpec, SlotSpec
 from infra.stackfile import PROJECT_ROOT
 from tests.examples.composing_descriptions import DESCRIPTIONS

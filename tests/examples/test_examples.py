@@ -108,7 +108,7 @@ def test_every_resource_is_declared_inside_a_component(example, example_plan):
     root = plan.of_type("pulumi:pulumi:Stack")[0]["urn"]
     assert [r["name"] for r in plan.resources if r["parent"] == root and r["custom"]] == []
     components = [r["type"] for r in plan.resources if not r["custom"] and r["type"] != "pulumi:pulumi:Stack"]
-    assert components and all(re.fullmatch(r"mlops:aws:[A-Z]\w+", t) for t in components)
+    assert components and all(re.fullmatch(r"mlops:(aws|images):[A-Z]\w+", t) for t in components)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)

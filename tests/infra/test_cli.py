@@ -103,3 +103,14 @@ def test_missing_drift_features_fail_config_validation(tmp_path):
     result = run("plan", "dev", "--config-file", str(path))
     assert result.returncode == 2
     assert "services.fraud-detector.driftFeatures: required while monitoring.modelMonitor is true" in result.stderr
+
+
+def test_cloud_without_a_registered_target_exits_2_naming_the_key_and_the_registered_clouds(tmp_path):
+    path = tmp_path / "Pulumi.gcp-dev.yaml"
+    path.write_text("config:\n  gcp:project: p\n  gcp:region: europe-west4\n  mlops-platform:environment: dev\n"
+                    "  mlops-platform:cloud: gcp\n  mlops-platform:owner: ml\n  mlops-platform:costCenter: '1'\n")
+    result = run("plan", "gcp-dev", "--config-file", str(path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"{path}: mlops-platform:cloud = 'gcp': no target is registered for this cloud yet (registered: aws); "
+        "set it to one of those"]

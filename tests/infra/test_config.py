@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.config import load_platform_config
 from infra.config_errors import ConfigError
 from infra.stackfile import read_stack_config
+from infra.targets import load_platform_config
 
 NS = "mlops-platform"
 

@@ -1,0 +1,141 @@
+"""What every target's composition does the same way, planned once from the config.
+
+`plan_services(cfg)` decides, per service and for any cloud: the repository (a name in the stack's
+registry, or an external image path), which image each slot runs (this checkout's build for the build
+tag, else the pinned tag), where its models and drift baselines live as keys relative to the stack's
+artifact store (each cloud turns a key into its URI scheme: `s3://bucket/key`, `gs://bucket/key`, ...),
+its drift spec and its tags / labels. `rollout_spec` and `alert_thresholds` turn the stack's sections
+into the shared specs. A target maps these onto its components; it re-derives none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+from components.monitoring import AlertThresholds, DriftSpec
+from components.service_image import RegistryCredentials, ServiceImage, ServiceImageArgs
+from components.serving import RolloutSpec, SlotSpec
+from infra.config import PlatformConfig
+from infra.config_sections import ServiceConfig
+
+MODEL_FILE = "model.tar.gz"
+BASELINE_FILES = ("statistics.json", "constraints.json")
+"""What the trainer writes next to each model version (services/trainer)."""
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """What one slot runs, before any cloud resource exists."""
+
+    image_tag: str
+    built: bool
+    """True when the slot runs this checkout's build (its tag is the service's build tag)."""
+    model_version: str
+    model_key: str
+    """`<model prefix>/<model version>/model.tar.gz`, relative to the artifact store."""
+    instance_type: str
+    instance_count: int
+    weight: int
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """One service, planned for any cloud."""
+
+    name: str
+    repository: str
+    """The repository's name in the stack's registry, or the external image path (`external`)."""
+    external: bool
+    """Images come from outside the stack's registry: no repository, no build."""
+    build_tag: str | None
+    """Tag to build from this checkout and push (None: nothing is built)."""
+    slots: Mapping[str, SlotPlan]
+    live: str
+    keep_warm: bool
+    max_instances: int
+    model_prefix: str
+    """Key prefix of the service's model versions in the artifact store (the endpoint's read scope)."""
+    baseline_prefix: str
+    """`<model prefix>/<live slot's model version>`: where the drift baselines of the live model are."""
+    drift: DriftSpec
+    tags: Mapping[str, str]
+    """The stack's tags plus `service`; a cloud with label rules (GCP) sanitizes them in its package."""
+
+    @property
+    def baseline_keys(self) -> dict[str, str]:
+        """Baseline file name -> key (`statistics.json`, `constraints.json`)."""
+        return {file: f"{self.baseline_prefix}/{file}" for file in BASELINE_FILES}
+
+    def images(self, repository_url: pulumi.Input[str] | None, built: pulumi.Input[str] | None
+               ) -> dict[str, pulumi.Input[str]]:
+        """Image per slot: `built` (the pushed digest) for the build tag, else `<repository>:<tag>`.
+
+        `repository_url` is the repository in the stack's registry (ignored for external images).
+        """
+        images: dict[str, pulumi.Input[str]] = {}
+        for slot_name, slot in self.slots.items():
+            if self.external:
+                images[slot_name] = f"{self.repository}:{slot.image_tag}"
+            elif slot.built and built is not None:
+                images[slot_name] = built
+            else:
+                images[slot_name] = pulumi.Output.concat(repository_url, ":", slot.image_tag)
+        return images
+
+    def slot_specs(self, images: Mapping[str, pulumi.Input[str]],
+                   model_uri: Callable[[str], pulumi.Input[str]]) -> dict[str, SlotSpec]:
+        """The serving spec of each slot; `model_uri` turns a store-relative key into the cloud's URI."""
+        return {name: SlotSpec(image=images[name], model_uri=model_uri(slot.model_key),
+                               model_version=slot.model_version, instance_type=slot.instance_type,
+                               instance_count=slot.instance_count, weight=slot.weight)
+                for name, slot in self.slots.items()}
+
+
+def plan_services(cfg: PlatformConfig) -> list[ServicePlan]:
+    """Every service of the stack, in stack-file order."""
+    return [plan_service(cfg, name, svc) for name, svc in cfg.services.items()]
+
+
+def plan_service(cfg: PlatformConfig, name: str, svc: ServiceConfig) -> ServicePlan:
+    prefix = svc.model_artifact_uri or f"models/{name}"
+    slots = {slot_name: SlotPlan(image_tag=slot.image_tag, built=slot.image_tag == svc.build_tag,
+                                 model_version=slot.model_version,
+                                 model_key=f"{prefix}/{slot.model_version}/{MODEL_FILE}",
+                                 instance_type=slot.instance_type, instance_count=slot.instance_count,
+                                 weight=slot.weight)
+             for slot_name, slot in svc.slots.items()}
+    return ServicePlan(
+        name=name, repository=svc.image_repository or name, external=svc.external_image, build_tag=svc.build_tag,
+        slots=slots, live=svc.live, keep_warm=svc.keep_warm, max_instances=svc.max_instances, model_prefix=prefix,
+        baseline_prefix=f"{prefix}/{svc.slots[svc.live].model_version}",
+        drift=DriftSpec(features=svc.drift_features, threshold_psi=cfg.monitoring.drift_threshold,
+                        schedule=cfg.monitoring.drift_schedule),
+        tags={**cfg.stack_tags, "service": name})
+
+
+def build_image(plan: ServicePlan, repository_url: pulumi.Input[str],
+                credentials: Callable[[], RegistryCredentials]) -> pulumi.Output[str] | None:
+    """Build and push the service's image when it has a build tag (a `ServiceImage`); its digest, else None.
+
+    `credentials` is asked only when something is built (e.g. `ContainerRegistry.push_credentials`).
+    """
+    if not plan.build_tag:  # config allows a build tag only with a repository in the stack's registry
+        return None
+    return ServiceImage(f"{plan.name}-image", ServiceImageArgs(
+        service=plan.name, image_tag=plan.build_tag, repository_url=repository_url,
+        credentials=credentials())).image_uri
+
+
+def rollout_spec(cfg: PlatformConfig) -> RolloutSpec:
+    r = cfg.rollout
+    return RolloutSpec(strategy=r.strategy, canary_percent=r.canary_percent, step_percent=r.step_percent,
+                       wait_seconds=r.wait_seconds, termination_wait_seconds=r.termination_wait_seconds,
+                       auto_rollback=r.auto_rollback)
+
+
+def alert_thresholds(cfg: PlatformConfig) -> AlertThresholds:
+    return AlertThresholds(error_rate_percent=cfg.monitoring.error_rate_percent,
+                           p99_latency_ms=cfg.monitoring.p99_latency_ms)

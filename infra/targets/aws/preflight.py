@@ -1,0 +1,72 @@
+"""What only AWS's own catalog can tell about an AWS stack's config, checked before any resource is declared.
+
+Instance types against botocore's service models (the SageMaker `ProductionVariantInstanceType` and EC2
+`InstanceType` enums shipped with boto3), the GPU request against the catalog, Model Monitor's regions
+and features, and every physical name the stack derives from config against the service's length and
+pattern rules.
+"""
+
+from __future__ import annotations
+
+from components.aws.endpoint_variants import sagemaker_instance_types
+from components.aws.gpu_cluster import ec2_instance_types
+from components.aws.model_monitor import ANALYZER_ACCOUNTS
+from components.aws.naming import check_aws_name
+from components.naming import Namer
+from infra.config import NAMESPACE, PlatformConfig
+from infra.config_errors import Problem, did_you_mean
+from infra.config_sections import ServiceConfig
+from infra.preflight import check_gpu_catalog
+
+
+def aws_names(prefix: str, environment: str, services: dict[str, ServiceConfig]) -> dict[str, tuple[str, str]]:
+    """Physical names the AWS stack sets that derive from config: key path -> (name kind, name)."""
+    namer = Namer(prefix, environment)
+    names = {"namePrefix": ("eks-cluster", namer.name("gpu"))}
+    for svc in services:
+        names[f"services.{svc}"] = ("sagemaker-endpoint", namer.name(svc))
+        names[f"services.{svc}.imageRepository"] = ("ecr-repository", namer.name(svc))
+    return names
+
+
+def check_aws(cfg: PlatformConfig) -> list[Problem]:
+    """Problems with an AWS stack's config that only AWS's own catalog can tell."""
+    problems: list[Problem] = []
+    sagemaker = sagemaker_instance_types()
+    for svc_name, svc in cfg.services.items():
+        for slot_name, slot in svc.slots.items():
+            if slot.instance_type not in sagemaker:
+                hint = did_you_mean(slot.instance_type, sagemaker) or did_you_mean(f"ml.{slot.instance_type}",
+                                                                                   sagemaker)
+                problems.append(Problem(
+                    f"{NAMESPACE}:services.{svc_name}.slots.{slot_name}.instanceType",
+                    f"not a SageMaker hosting instance type (botocore ProductionVariantInstanceType){hint}",
+                    slot.instance_type))
+    if cfg.gpu.instance_type and cfg.gpu.instance_type not in ec2_instance_types():
+        hint = did_you_mean(cfg.gpu.instance_type, ec2_instance_types())
+        problems.append(Problem(f"{NAMESPACE}:gpu.instanceType",
+                                f"not an EC2 instance type (botocore InstanceType){hint}", cfg.gpu.instance_type))
+    problems += check_gpu_catalog(cfg, "aws")
+    problems += check_model_monitor(cfg)
+    for key, (kind, name) in aws_names(cfg.name_prefix, cfg.environment, cfg.services).items():
+        error = check_aws_name(kind, name)
+        if error:
+            problems.append(Problem(f"{NAMESPACE}:{key}", error))
+    return problems
+
+
+def check_model_monitor(cfg: PlatformConfig) -> list[Problem]:
+    """Model Monitor alarms per feature and runs an analyzer image AWS publishes only in some regions."""
+    if not cfg.monitoring.model_monitor or not cfg.services:
+        return []
+    problems = [
+        Problem(f"{NAMESPACE}:services.{name}.driftFeatures",
+                "required while monitoring.modelMonitor is true: list the features whose drift should raise an "
+                "alarm (names as in the training baseline), or set monitoring.modelMonitor: false")
+        for name, svc in cfg.services.items() if not svc.drift_features
+    ]
+    if cfg.region not in ANALYZER_ACCOUNTS:
+        problems.append(Problem("aws:region", "SageMaker Model Monitor has no analyzer image here (regions: "
+                                f"{', '.join(sorted(ANALYZER_ACCOUNTS))}); set monitoring.modelMonitor: false",
+                                cfg.region))
+    return problems

@@ -1,0 +1,100 @@
+"""The target registry: each cloud registers its provider keys, region key, preflight and composition once."""
+
+from __future__ import annotations
+
+import pkgutil
+
+import pytest
+
+import infra.targets
+from infra.config_errors import ConfigError, Problem
+from infra.exports import StackExports
+from infra.targets import Target, load_platform_config, register, registered, target_for
+
+NS = "mlops-platform"
+STACK = {f"{NS}:environment": "dev", f"{NS}:owner": "ml", f"{NS}:costCenter": "1"}
+
+
+def _exports(cfg) -> StackExports:
+    return StackExports(region=cfg.region, artifact_bucket="b", repository_urls={}, cluster_name="c",
+                        kubeconfig="k", endpoints={}, dashboard_url="d", alert_destination="a")
+
+
+@pytest.fixture
+def fake_local():
+    """A `local` target registered for one test (as infra/targets/local.py would register it)."""
+    def preflight(cfg):
+        return [Problem(f"{NS}:gpu", "no GPU on this laptop")] if cfg.gpu.instance_type else []
+
+    target = register(Target(cloud="local", provider_keys=("docker:host",), region_key="docker:host",
+                             preflight=preflight, compose=_exports))
+    yield target
+    del infra.targets._REGISTRY["local"]
+
+
+def _load(**values: str):
+    return load_platform_config({**STACK, **values}, "Pulumi.test.yaml")
+
+
+def _errors(**values: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        _load(**values)
+    return info.value.lines()
+
+
+def test_every_target_module_registers_the_cloud_it_is_named_after():
+    modules = [m.name for m in pkgutil.iter_modules(infra.targets.__path__) if not m.name.startswith("_")]
+    assert modules == ["aws"]
+    assert registered() == ("aws",) and all(target_for(m).cloud == m for m in modules)  # type: ignore[union-attr]
+
+
+def test_aws_needs_its_region_key():
+    assert _errors(**{f"{NS}:cloud": "aws"}) == [
+        "Pulumi.test.yaml: aws:region: required when cloud is 'aws'; set it with `pulumi config set aws:region "
+        "<value>`"]
+
+
+def test_registered_target_supplies_provider_keys_region_and_preflight(fake_local):
+    assert _errors(**{f"{NS}:cloud": "local"}) == [
+        "Pulumi.test.yaml: docker:host: required when cloud is 'local'; set it with `pulumi config set docker:host "
+        "<value>`"]
+    assert _load(**{f"{NS}:cloud": "local", "docker:host": "unix:///run/docker.sock"}).region == (
+        "unix:///run/docker.sock")
+    assert _errors(**{f"{NS}:cloud": "local", "docker:host": "h", f"{NS}:gpu": '{"instanceType": "x"}'}) == [
+        "Pulumi.test.yaml: mlops-platform:gpu: no GPU on this laptop"]
+
+
+def test_unregistered_cloud_is_a_config_error_naming_the_registered_ones():
+    assert _errors(**{f"{NS}:cloud": "azure", "azure-native:location": "westeurope"}) == [
+        "Pulumi.test.yaml: mlops-platform:cloud = 'azure': no target is registered for this cloud yet "
+        "(registered: aws); set it to one of those"]
+
+
+def test_unknown_cloud_stays_a_structural_error():
+    assert _errors(**{f"{NS}:cloud": "oci"}) == [
+        "Pulumi.test.yaml: mlops-platform:cloud = 'oci': expected 'aws', 'gcp', 'azure' or 'local'"]
+
+
+def test_provider_and_structural_problems_are_reported_together():
+    lines = _errors(**{f"{NS}:cloud": "aws", f"{NS}:environment": "qa"})
+    assert len(lines) == 2 and "aws:region: required" in lines[0] and "environment = 'qa'" in lines[1]
+
+
+def test_target_declares_its_region_among_its_provider_keys():
+    with pytest.raises(ValueError, match="gcp:region must be among provider_keys"):
+        Target(cloud="gcp", provider_keys=("gcp:project",), region_key="gcp:region", compose=_exports)
+
+
+def test_only_clouds_the_config_accepts_can_register():
+    with pytest.raises(ValueError, match="accepts only aws, gcp, azure, local"):
+        register(Target(cloud="oci", compose=_exports))
+
+
+def test_config_module_no_longer_imports_the_cloud_checks():
+    """infra/config.py keeps structural validation only: the import circle with the preflight module is gone."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(infra.targets.__file__).parents[1].joinpath("config.py").read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not {m for m in imported if m and (m.startswith("infra.targets") or m == "infra.preflight")}
