@@ -19,14 +19,13 @@ import itertools
 import math
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal, get_args
+from typing import Literal
 
 DEFAULT_ERROR_RATE_PERCENT = 1.0
 DEFAULT_P99_LATENCY_MS = 1000
 DEFAULT_DRIFT_PSI = 0.2
 
 DriftSchedule = Literal["hourly", "daily"]
-DRIFT_SCHEDULES: tuple[str, ...] = get_args(DriftSchedule)
 SCHEDULE_SECONDS: dict[str, int] = {"hourly": 3600, "daily": 86400}
 
 PSI_BINS = 10
