@@ -30,6 +30,7 @@ class RegistryCredentials:
     """How docker logs in to push; each registry component hands these in (`ContainerRegistry.push_credentials()`)."""
 
     username: pulumi.Input[str]
+    """Login name (ECR: `AWS`; Artifact Registry: `oauth2accesstoken`)."""
     password: pulumi.Input[str]
     """A short-lived token; the build keeps it secret."""
     server: pulumi.Input[str] | None = None
