@@ -100,7 +100,7 @@ def test_json_is_sorted_by_urn_with_sorted_keys(plan):
 
 
 def test_an_invoke_without_a_fake_fails_loudly(plan_component):
-    with pytest.raises(UnknownInvokeError, match=r"add one to infra/plan/fakes\.py"):
+    with pytest.raises(UnknownInvokeError, match=r"add one to infra/plan/fakes/aws\.py"):
         plan_component(lambda: aws.ec2.get_ami(most_recent=True, owners=["amazon"]))
 
 
