@@ -157,6 +157,18 @@ def parse_platform_config(values: Mapping[str, Any], derived: Mapping[str, str]
         return None, problems + _problems(exc, data)
 
 
+def with_slot_defaults(cfg: PlatformConfig, instance_type: str | None) -> PlatformConfig:
+    """`cfg` with every slot that names no instance type given the target's default `instance_type`."""
+    if instance_type is None:
+        return cfg
+    services = {
+        name: svc.model_copy(update={"slots": {
+            slot_name: slot if slot.instance_type else slot.model_copy(update={"instance_type": instance_type})
+            for slot_name, slot in svc.slots.items()}})
+        for name, svc in cfg.services.items()}
+    return cfg.model_copy(update={"services": services})
+
+
 def _decode(raw: Any) -> Any:
     """Pulumi passes objects and arrays as JSON strings; scalars stay strings (pydantic coerces them)."""
     if isinstance(raw, str) and raw[:1] in ("{", "["):

@@ -124,7 +124,9 @@ class SlotConfig(Section):
 
     image_tag: str = Field(description="Image tag this slot runs (immutable; never `latest`).")
     model_version: str = Field(description="Model version this slot serves (a folder under the model artifact URI).")
-    instance_type: str = Field("ml.m5.large", description="Instance type per replica (SageMaker `ml.*` on AWS).")
+    instance_type: str | None = Field(
+        None, description="Instance type per replica in the target's catalog (SageMaker `ml.*` on AWS). "
+        "Default: the target's general-purpose serving type (AWS `ml.m5.large`).")
     instance_count: int = Field(1, ge=1, le=100, description="Replicas behind this slot.")
     weight: int = Field(0, ge=0, le=100, description="Share of traffic, percent. Weights of both slots sum to 100.")
 

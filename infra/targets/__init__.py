@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra.config import CLOUDS, NAMESPACE, PlatformConfig, parse_platform_config
+from infra.config import CLOUDS, NAMESPACE, PlatformConfig, parse_platform_config, with_slot_defaults
 from infra.config_errors import ConfigError, Problem
 from infra.exports import StackExports
 
@@ -46,6 +46,8 @@ class Target:
     """The provider key holding a project id (GCP); becomes `PlatformConfig.project`."""
     preflight: Callable[[PlatformConfig], list[Problem]] = _no_checks
     """Checks only the cloud's own catalog can make (instance types, regions, name rules)."""
+    default_instance_type: str | None = None
+    """Instance type of a slot that names none (`services.<svc>.slots.<slot>.instanceType`); None: required."""
 
     def __post_init__(self) -> None:
         undeclared = [k for k in (self.region_key, self.project_key) if k and k not in self.provider_keys]
@@ -106,6 +108,12 @@ def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConf
         problems += target.provider_problems(values)
     cfg, structural = parse_platform_config(values, target.derived(values) if target else {})
     problems += structural
+    if cfg is not None and target is not None:
+        cfg = with_slot_defaults(cfg, target.default_instance_type)
+        problems += [Problem(f"{NAMESPACE}:services.{name}.slots.{slot_name}.instanceType",
+                             f"required on {target.cloud} (no default instance type there)")
+                     for name, svc in cfg.services.items() for slot_name, slot in svc.slots.items()
+                     if not slot.instance_type]
     if cfg is not None and target is not None:
         problems += target.preflight(cfg)
     if problems or cfg is None:

@@ -44,8 +44,8 @@ def _errors(**values: str) -> list[str]:
 
 def test_every_target_module_registers_the_cloud_it_is_named_after():
     modules = [m.name for m in pkgutil.iter_modules(infra.targets.__path__) if not m.name.startswith("_")]
-    assert modules == ["aws"]
-    assert registered() == ("aws",) and all(target_for(m).cloud == m for m in modules)  # type: ignore[union-attr]
+    assert "aws" in modules
+    assert registered() == tuple(modules) and all(target_for(m).cloud == m for m in modules)  # type: ignore[union-attr]
 
 
 def test_aws_needs_its_region_key():
@@ -98,3 +98,21 @@ def test_config_module_no_longer_imports_the_cloud_checks():
     tree = ast.parse(Path(infra.targets.__file__).parents[1].joinpath("config.py").read_text())
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not {m for m in imported if m and (m.startswith("infra.targets") or m == "infra.preflight")}
+
+
+SERVICE = ('{"fraud": {"live": "blue", "slots": {"blue": {"imageTag": "1.0", "modelVersion": "1", "weight": 100}, '
+           '"green": {"imageTag": "1.0", "modelVersion": "1", "instanceType": "custom-4", "weight": 0}}}}')
+
+
+def test_a_slot_without_an_instance_type_gets_the_targets_default(fake_local):
+    register(Target(cloud="local", provider_keys=("docker:host",), compose=_exports,
+                    default_instance_type="laptop-small"))
+    cfg = _load(**{f"{NS}:cloud": "local", "docker:host": "unix:///var/run/docker.sock", f"{NS}:services": SERVICE})
+    slots = cfg.services["fraud"].slots
+    assert (slots["blue"].instance_type, slots["green"].instance_type) == ("laptop-small", "custom-4")
+
+
+def test_a_target_without_a_default_instance_type_requires_one_per_slot(fake_local):
+    lines = _errors(**{f"{NS}:cloud": "local", "docker:host": "unix:///var/run/docker.sock", f"{NS}:services": SERVICE})
+    assert lines == ["Pulumi.test.yaml: mlops-platform:services.fraud.slots.blue.instanceType: required on local "
+                     "(no default instance type there)"]
