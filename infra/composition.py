@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.monitoring import AlertThresholds, DriftSpec
+from components.naming import Namer
 from components.service_image import RegistryCredentials, ServiceImage, ServiceImageArgs
 from components.serving import RolloutSpec, SlotSpec
 from infra.config import PlatformConfig
@@ -92,6 +93,11 @@ class ServicePlan:
                                model_version=slot.model_version, instance_type=slot.instance_type,
                                instance_count=slot.instance_count, weight=slot.weight)
                 for name, slot in self.slots.items()}
+
+
+def stack_namer(cfg: PlatformConfig) -> Namer:
+    """The namer of every physical name a stack sets (every target and its preflight use this one)."""
+    return Namer(cfg.name_prefix, cfg.environment)
 
 
 def plan_services(cfg: PlatformConfig) -> list[ServicePlan]:

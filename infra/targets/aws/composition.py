@@ -21,8 +21,7 @@ from components.aws.instance_shapes import instance_shape
 from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs, VpcArgs
 from components.aws.monitoring import AlarmThresholds, MonitoredEndpoint, MonitoredVariant, Monitoring, MonitoringArgs
 from components.aws.network import Network, NetworkArgs
-from components.naming import Namer
-from infra.composition import ServicePlan, alert_thresholds, build_image, plan_services, rollout_spec
+from infra.composition import ServicePlan, alert_thresholds, build_image, plan_services, rollout_spec, stack_namer
 from infra.config import PlatformConfig
 from infra.exports import EndpointExport, StackExports
 
@@ -41,7 +40,7 @@ def s3_uri(bucket: pulumi.Output[str], key: str) -> pulumi.Output[str]:
 
 
 def compose(cfg: PlatformConfig) -> StackExports:
-    namer = Namer(cfg.name_prefix, cfg.environment)
+    namer = stack_namer(cfg)
     prod = cfg.environment == "prod"
     # Region from config, account asked once: components would otherwise each ask the provider.
     account_id = aws.get_caller_identity().account_id

@@ -12,18 +12,17 @@ from components.aws.endpoint_variants import sagemaker_instance_types
 from components.aws.gpu_cluster import ec2_instance_types
 from components.aws.model_monitor import ANALYZER_ACCOUNTS
 from components.aws.naming import check_aws_name
-from components.naming import Namer
+from infra.composition import stack_namer
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem, did_you_mean
-from infra.config_sections import ServiceConfig
 from infra.preflight import check_gpu_catalog
 
 
-def aws_names(prefix: str, environment: str, services: dict[str, ServiceConfig]) -> dict[str, tuple[str, str]]:
+def aws_names(cfg: PlatformConfig) -> dict[str, tuple[str, str]]:
     """Physical names the AWS stack sets that derive from config: key path -> (name kind, name)."""
-    namer = Namer(prefix, environment)
+    namer = stack_namer(cfg)
     names = {"namePrefix": ("eks-cluster", namer.name("gpu"))}
-    for svc in services:
+    for svc in cfg.services:
         names[f"services.{svc}"] = ("sagemaker-endpoint", namer.name(svc))
         names[f"services.{svc}.imageRepository"] = ("ecr-repository", namer.name(svc))
     return names
@@ -48,7 +47,7 @@ def check_aws(cfg: PlatformConfig) -> list[Problem]:
                                 f"not an EC2 instance type (botocore InstanceType){hint}", cfg.gpu.instance_type))
     problems += check_gpu_catalog(cfg, "aws")
     problems += check_model_monitor(cfg)
-    for key, (kind, name) in aws_names(cfg.name_prefix, cfg.environment, cfg.services).items():
+    for key, (kind, name) in aws_names(cfg).items():
         error = check_aws_name(kind, name)
         if error:
             problems.append(Problem(f"{NAMESPACE}:{key}", error))
