@@ -1,0 +1,32 @@
+"""External tools the tests run (promtool, nginx, ...): found on PATH, or a failure that says how to install them.
+
+`.ci/run` installs them (as root, with apt-get) before the suite; a developer who has not run it gets one
+clear failure per test naming the package, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+DEBIAN_PACKAGES = {"promtool": "prometheus", "nginx": "nginx"}
+"""Tool -> the Debian package that ships it (`.ci/run` installs these)."""
+
+
+def require_tool(name: str) -> str:
+    """The path of `name`, or fail the test naming the package that provides it."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin")
+    if found is None:
+        package = DEBIAN_PACKAGES.get(name, name)
+        pytest.fail(f"{name} is not installed: run `sudo apt-get install -y --no-install-recommends {package}` "
+                    "(or `bash .ci/run`, which installs every tool the tests need)", pytrace=False)
+    return found
+
+
+def ci_packages() -> set[str]:
+    """The Debian packages `.ci/run` installs (`.ci/debian-packages.txt`)."""
+    from infra.stackfile import PROJECT_ROOT
+
+    lines = (PROJECT_ROOT / ".ci" / "debian-packages.txt").read_text(encoding="utf-8").splitlines()
+    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
