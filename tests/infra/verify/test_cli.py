@@ -11,7 +11,7 @@ import pytest
 from infra.cli import main
 from infra.plan.engine import Plan
 from infra.plan.fakes import ACCOUNT_ID
-from infra.verify.command import EXIT_DIFFERENT, EXIT_NO_CREDENTIALS, EXIT_OK
+from infra.verify.command import EXIT_DIFFERENT, EXIT_NO_CREDENTIALS, EXIT_OK, verify
 from tests.infra.verify.conftest import Account
 from tests.infra.verify.deploy import deploy
 
@@ -75,3 +75,12 @@ def test_an_unreadable_outputs_file_is_one_error_line(account: Account, planned:
     assert main(["verify", "dev", "--stack-outputs", str(broken)]) == 1
     assert capsys.readouterr().err == (f"error: {broken}: not JSON (Expecting value at line 1); "
                                        "write it with `pulumi stack output --json`\n")
+
+
+def test_a_stack_without_sagemaker_endpoints_compares_nothing_and_says_so(
+        account: Account, capsys: pytest.CaptureFixture[str]) -> None:
+    """E.g. a stack with no services yet: nothing to compare is not a difference, but it is said."""
+    empty = Plan(project="mlops-platform", stack="staging", outputs={"region": "us-east-1"})
+
+    assert verify("staging", plan=empty) == EXIT_OK
+    assert capsys.readouterr().err == "staging: the stack declares no SageMaker endpoint; nothing was compared\n"
