@@ -5,8 +5,10 @@
     python -m infra plan --all --out-dir plans     # refresh every committed plan
     python -m infra diff old.json new.json --format markdown --expect-no-changes
     python -m infra config-reference               # the generated config reference (docs/config.md)
+    python -m infra verify dev --stack-outputs outputs.json   # live AWS endpoints vs the declared stack
 
 Exit codes: 0 ok, 2 invalid config (one line per problem), 3 changes found with --expect-no-changes,
+4 verify found differences (one line each), 5 verify found no usable AWS credentials,
 1 anything else (one line; --debug shows the traceback).
 """
 
@@ -42,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--format", choices=("text", "markdown"), default="text")
     diff.add_argument("--expect-no-changes", action="store_true", help="exit 3 when anything changed")
 
+    verify = sub.add_parser("verify", help="compare a deployed stack's SageMaker endpoints with the declared stack")
+    verify.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    verify.add_argument("--stack-outputs", type=Path, help="JSON of `pulumi stack output --json` (deployed names)")
+
     ref = sub.add_parser("config-reference", help="the config reference (markdown) generated from the models")
     ref.add_argument("--write", action="store_true", help="update docs/config.md and README.md instead of printing")
     return parser
@@ -68,6 +74,10 @@ def _run(args: argparse.Namespace) -> int:
         return _plan(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "verify":
+        from infra.verify.command import verify
+
+        return verify(args.stack, args.stack_outputs)
     from infra.config_reference import render_reference, write_reference
 
     if args.write:

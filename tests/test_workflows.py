@@ -104,3 +104,13 @@ def test_cloud_logins_use_oidc_without_long_lived_keys() -> None:
     for key in ("aws-access-key-id", "aws-secret-access-key", "credentials_json", "client-secret", "creds:"):
         assert key not in text
     assert "role-to-assume:" in text and "workload_identity_provider:" in text and "client-id:" in text
+
+
+@pytest.mark.parametrize("job", ["dev", "prod"])
+def test_deploys_verify_the_endpoints_after_pulumi_up(job: str) -> None:
+    """`pulumi up` can succeed on a rolled-back SageMaker update (terraform-provider-aws#46663): verify must follow."""
+    steps = _load(ROOT / ".github" / "workflows" / "deploy.yml")["jobs"][job]["steps"]
+    up = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@"))
+    verify = [s for s in steps[up + 1:] if "python -m infra verify" in str(s.get("run", ""))]
+    assert len(verify) == 1 and "--stack-outputs" in verify[0]["run"]
+    assert "pulumi stack output" in verify[0]["run"] and verify[0]["if"] == "vars.AWS_ROLE_ARN != ''"
