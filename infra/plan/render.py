@@ -151,12 +151,12 @@ def render_diff(diff: PlanDiff, markdown: bool = False) -> str:
         return f"{title}Stack {stacks}: no changes\n"
     lines = [title + _summary(diff), ""]
     bullet = "- " if markdown else ""
-    kind = _code if markdown else str
+    code = _code if markdown else str  # in markdown a bare `+` / `-` after the bullet would open a nested list
     for sign, items in (("+", diff.added), ("-", diff.removed)):
-        lines += [f"{bullet}{sign} {kind(r['type'])} {r['name']}" for r in items]
+        lines += [f"{bullet}{code(sign)} {code(r['type'])} {r['name']}" for r in items]
     for action in (REPLACE, UPDATE, DIFFERS, IGNORED):
         for change in diff.of_action(action):
-            lines.append(f"{bullet}{_SIGNS[action]} {kind(change.type)} {change.name}{_note(change)}")
+            lines.append(f"{bullet}{code(_SIGNS[action])} {code(change.type)} {change.name}{_note(change)}")
             lines += [_value_line(v, markdown) for v in change.values]
     if diff.outputs:
         lines += ["", f"{bullet}Outputs:"]

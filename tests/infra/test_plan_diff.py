@@ -50,7 +50,7 @@ def test_changed_values_show_old_and_new(gpu_slot_diff):
     text = render_diff(gpu_slot_diff)
     assert "~ aws:eks/nodeGroup:NodeGroup gpu-gpu\n      inputs.scalingConfig.maxSize: 2 -> 4\n" in text
     markdown = render_diff(gpu_slot_diff, markdown=True)
-    assert "- ~ `aws:eks/nodeGroup:NodeGroup` gpu-gpu\n  - `inputs.scalingConfig.maxSize`: `2` -> `4`\n" in markdown
+    assert "- `~` `aws:eks/nodeGroup:NodeGroup` gpu-gpu\n  - `inputs.scalingConfig.maxSize`: `2` -> `4`\n" in markdown
 
 
 def test_a_property_the_provider_forces_new_is_a_replacement_counted_apart(gpu_slot_diff):
@@ -154,6 +154,13 @@ def test_replace_on_changes_and_delete_before_replace_options_are_respected(plan
     assert role.delete_first == "deleteBeforeReplace option"
 
 
+def test_a_type_without_a_replacement_rule_says_so(plan_component):
+    old, new = (plan_component(lambda v=v: aws.sqs.Queue("p", delay_seconds=v)) for v in (0, 5))
+    parameter = changed(diff_plans(old, new), "p")
+    assert parameter.unknown_type and parameter.action == UPDATE
+    assert "[replacement unknown: add this type to infra/plan/replacement.py]" in render_diff(diff_plans(old, new))
+
+
 def test_dev_and_prod_are_matched_by_logical_name_not_urn(stack_plan):
     dev, prod = stack_plan("dev"), stack_plan("prod")
     diff = diff_plans(dev, prod)
@@ -175,7 +182,7 @@ def test_cli_compares_two_stacks_in_markdown():
     result = run("diff", "plans/dev.json", "plans/prod.json", "--format", "markdown", "--expect-no-changes")
     assert result.returncode == 3, result.stderr
     assert result.stdout.startswith("### Stacks dev -> prod (matched by type, name and parents): ")
-    assert "- ~ `aws:s3/bucket:Bucket` artifacts-bucket\n  - `protect`: `false` -> `true`\n" in result.stdout
+    assert "- `~` `aws:s3/bucket:Bucket` artifacts-bucket\n  - `protect`: `false` -> `true`\n" in result.stdout
 
 
 def test_same_stack_plans_by_urn_have_no_changes(stack_plan):
