@@ -44,9 +44,11 @@ def setup() -> None:
     if not PYTHON.exists():
         print("creating .venv", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
+    # pip's own output (each package collected, downloaded with a progress bar on a terminal, installed)
+    # shows where the minutes of a first install go; only an unchanged .venv is skipped silently.
     print("installing requirements-dev.txt into .venv (first run takes a few minutes)", flush=True)
-    _run(str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    _run(str(PYTHON), "-m", "pip", "install", "--quiet", "-r", "requirements-dev.txt")
+    _run(str(PYTHON), "-m", "pip", "install", "--upgrade", "pip")
+    _run(str(PYTHON), "-m", "pip", "install", "-r", "requirements-dev.txt")
     MARKER.write_text(wanted)
 
 

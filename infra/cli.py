@@ -4,6 +4,7 @@
     python -m infra plan prod --format json --out plans/prod.json
     python -m infra plan --all --out-dir plans     # refresh every committed plan
     python -m infra diff old.json new.json --format markdown --expect-no-changes
+    python -m infra diff plans/dev.json plans/prod.json   # two stacks: matched by type, name and parents
     python -m infra config-reference               # the generated config reference (docs/config.md)
     python -m infra verify dev --stack-outputs outputs.json   # live AWS endpoints vs the declared stack
 
@@ -28,9 +29,12 @@ EXIT_OK, EXIT_ERROR, EXIT_CONFIG, EXIT_CHANGES = 0, 1, 2, 3
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m infra", description=__doc__.split("\n")[0])
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    # --debug is accepted after the subcommand too; SUPPRESS keeps a subcommand from resetting it to False.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    plan = sub.add_parser("plan", help="plan a stack offline under the Pulumi SDK's mocks")
+    plan = sub.add_parser("plan", parents=[common], help="plan a stack offline under the Pulumi SDK's mocks")
     plan.add_argument("stack", nargs="?", help="stack name (Pulumi.<stack>.yaml)")
     plan.add_argument("--all", action="store_true", help="plan every stack (with --out-dir)")
     plan.add_argument("--config-file", type=Path, help="read config from this file instead of Pulumi.<stack>.yaml")
@@ -38,17 +42,21 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", type=Path, help="write to this file instead of stdout")
     plan.add_argument("--out-dir", type=Path, help="with --all: write <dir>/<stack>.json for every stack")
 
-    diff = sub.add_parser("diff", help="compare two JSON plans")
+    diff = sub.add_parser("diff", parents=[common], help="compare two JSON plans (of one stack, or of two stacks)")
     diff.add_argument("old", type=Path)
     diff.add_argument("new", type=Path)
     diff.add_argument("--format", choices=("text", "markdown"), default="text")
     diff.add_argument("--expect-no-changes", action="store_true", help="exit 3 when anything changed")
+    diff.add_argument("--show-all", action="store_true",
+                      help="plans of two stacks: also list values that differ only by the stack name")
 
-    verify = sub.add_parser("verify", help="compare a deployed stack's SageMaker endpoints with the declared stack")
+    verify = sub.add_parser("verify", parents=[common],
+                            help="compare a deployed stack's SageMaker endpoints with the declared stack")
     verify.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
     verify.add_argument("--stack-outputs", type=Path, help="JSON of `pulumi stack output --json` (deployed names)")
 
-    ref = sub.add_parser("config-reference", help="the config reference (markdown) generated from the models")
+    ref = sub.add_parser("config-reference", parents=[common],
+                         help="the config reference (markdown) generated from the models")
     ref.add_argument("--write", action="store_true", help="update docs/config.md and README.md instead of printing")
     return parser
 
@@ -114,12 +122,13 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from infra.plan.diff import diff_plans, render_diff
+    from infra.plan.diff import diff_plans
     from infra.plan.engine import Plan
+    from infra.plan.render import render_diff
 
     old, new = (Plan.from_dict(_read_plan(p)) for p in (args.old, args.new))
-    result = diff_plans(old, new)
-    sys.stdout.write(render_diff(result, new.stack, markdown=args.format == "markdown"))
+    result = diff_plans(old, new, show_all=args.show_all)
+    sys.stdout.write(render_diff(result, markdown=args.format == "markdown"))
     return EXIT_CHANGES if args.expect_no_changes and not result.empty else EXIT_OK
 
 

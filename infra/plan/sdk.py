@@ -35,3 +35,19 @@ def unknown_inputs(type_: str, inputs: dict) -> list[str]:
     if cls is None:
         return names
     return [n for n in names if n not in accepted_arguments(cls)]
+
+
+def accepts_path(type_: str, path: str) -> bool:
+    """Whether the type's SDK takes the nested input `path` (`vpcConfig.subnetIds`), through its `*Args` classes."""
+    cls = sdk_class(type_)
+    if cls is None:
+        return False
+    module = importlib.import_module(cls.__module__)
+    params = inspect.signature(cls._internal_init).parameters  # type: ignore[attr-defined]
+    for step in path.split("."):
+        param = params.get(snake(step))
+        if param is None:
+            return False
+        nested = re.search(r"ForwardRef\('(\w+Args)'\)", str(param.annotation))
+        params = inspect.signature(getattr(module, nested.group(1)).__init__).parameters if nested else {}
+    return True

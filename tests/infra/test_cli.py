@@ -96,6 +96,20 @@ def test_component_error_is_reported_whole_on_one_line(monkeypatch, capsys):
     assert err == "error: Monitoring: endpoints.fraud: list drift_features region 'xx-1': no analyzer\n"
 
 
+@pytest.mark.parametrize("argv", [["--debug", "plan", "dev"], ["plan", "dev", "--debug"]])
+def test_debug_is_accepted_before_or_after_the_subcommand(monkeypatch, capsys, argv):
+    import infra.plan.engine
+    from infra.cli import main
+
+    def fail(*_args, **_kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(infra.plan.engine, "plan_stack", fail)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.endswith("error: boom\n")
+
+
 def test_missing_drift_features_fail_config_validation(tmp_path):
     text = (PROJECT_ROOT / "Pulumi.dev.yaml").read_text().replace("      driftFeatures:", "      # driftFeatures:")
     path = tmp_path / "Pulumi.dev.yaml"

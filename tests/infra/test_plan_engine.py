@@ -8,10 +8,10 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from infra.plan.diff import diff_plans, render_diff
+from infra.plan.diff import diff_plans
 from infra.plan.engine import Plan
 from infra.plan.fakes import UnknownInvokeError
-from infra.plan.render import render_markdown, render_tree
+from infra.plan.render import render_diff, render_markdown, render_tree
 
 
 class Store(pulumi.ComponentResource):
@@ -122,7 +122,7 @@ def test_diff_lists_added_removed_and_changed_paths(plan_component):
     diff = diff_plans(old, new)
     assert not diff.added and not diff.removed
     assert [(c.name, c.paths) for c in diff.changed] == [("art-bucket", ("protect", "retainOnDelete"))]
-    assert "~ aws:s3/bucket:Bucket art-bucket" in render_diff(diff, "dev")
+    assert "~ aws:s3/bucket:Bucket art-bucket" in render_diff(diff)
     assert diff_plans(old, old).empty
 
 

@@ -1,0 +1,140 @@
+"""What the real engine would replace rather than update: per resource type, the inputs its provider forces new.
+
+The Python SDKs do not carry this. Each line of `RULES` is read from the provider's own source (the URL
+ending the line): `ForceNew: true` / `RequiresReplace()` in the Terraform providers that Pulumi bridges,
+`Replaces` in a native provider's `Diff`. A rule is one string of input paths (the engine's camelCase
+names, dots through nested objects and lists):
+
+    path     a change of this input replaces the resource
+    @path    the physical name: replaces too, and when the program sets it the provider deletes the old
+             resource before creating the new one (pulumi-terraform-bridge, nameRequiresDeleteBeforeReplace)
+    *        every top-level input replaces (APIs without an update call), except ...
+    !path    ... this one (with `*`)
+    -path    replaces only when the input is removed (e.g. EKS envelope encryption cannot be turned off)
+
+Adding a resource type to a stack means adding its line here; a test fails for any type in plans/*.json
+without one, and another checks every path against the provider SDK's argument names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infra.plan.paths import ABSENT, pick
+
+
+@dataclass(frozen=True)
+class ReplaceRule:
+    """When a change to one resource type replaces it, and the source that says so."""
+
+    force_new: tuple[str, ...]
+    """Input paths whose change replaces the resource (`*` = every top-level input)."""
+    keep: tuple[str, ...]
+    """With `*`: top-level inputs that still update in place."""
+    removed: tuple[str, ...]
+    """Input paths that replace the resource only when removed."""
+    name: str | None
+    """Input holding the physical name; set explicitly, a replacement deletes the old resource first."""
+    source: str
+    """Where the force-new properties were read (a provider source file)."""
+
+    def reasons(self, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+        """The input paths whose change between `old` and `new` inputs forces a replacement."""
+        paths = [self.name] if self.name else []
+        if "*" in self.force_new:
+            paths += sorted((old.keys() | new.keys()) - set(self.keep))
+        paths += [p for p in self.force_new if p != "*"]
+        found = [p for p in dict.fromkeys(paths) if pick(old, p) != pick(new, p)]
+        found += [p for p in self.removed if pick(old, p) != ABSENT and pick(new, p) == ABSENT]
+        return found
+
+
+def rule(spec: str, source: str) -> ReplaceRule:
+    """Parse one line of the table (see the module docstring for the syntax)."""
+    tokens = spec.split()
+    names = [t[1:] for t in tokens if t.startswith("@")]
+    return ReplaceRule(
+        force_new=tuple(t for t in tokens if t[0] not in "@!-"),
+        keep=tuple(t[1:] for t in tokens if t.startswith("!")),
+        removed=tuple(t[1:] for t in tokens if t.startswith("-")),
+        name=names[0] if names else None,
+        source=source,
+    )
+
+
+_TF_AWS = "https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/"
+_DOCKER = "https://github.com/pulumi/pulumi-docker/blob/master/provider/provider.go (Diff never returns Replaces)"
+
+
+def _aws(spec: str, path: str) -> ReplaceRule:
+    return rule(spec, _TF_AWS + path)
+
+
+RULES: dict[str, ReplaceRule] = {
+    "aws:appautoscaling/policy:Policy": _aws("@name resourceId scalableDimension serviceNamespace",
+                                             "appautoscaling/policy.go"),
+    "aws:appautoscaling/target:Target": _aws("resourceId scalableDimension serviceNamespace",
+                                             "appautoscaling/target.go"),
+    "aws:cloudwatch/dashboard:Dashboard": _aws("dashboardName", "cloudwatch/dashboard.go"),
+    "aws:cloudwatch/logGroup:LogGroup": _aws("@name namePrefix logGroupClass", "logs/group.go"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _aws("@name", "cloudwatch/metric_alarm.go"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _aws("vpcId", "ec2/vpc_default_security_group.go"),
+    "aws:ec2/eip:Eip": _aws("address customerOwnedIpv4Pool domain networkBorderGroup publicIpv4Pool",
+                            "ec2/ec2_eip.go"),
+    "aws:ec2/flowLog:FlowLog": _aws("* !tags", "ec2/vpc_flow_log.go"),
+    "aws:ec2/internetGateway:InternetGateway": _aws("", "ec2/vpc_internet_gateway.go"),
+    "aws:ec2/launchTemplate:LaunchTemplate": _aws("@name namePrefix", "ec2/ec2_launch_template.go"),
+    "aws:ec2/natGateway:NatGateway": _aws("allocationId connectivityType privateIp subnetId",
+                                          "ec2/vpc_nat_gateway.go"),
+    "aws:ec2/routeTable:RouteTable": _aws("vpcId", "ec2/vpc_route_table.go"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": _aws("gatewayId subnetId",
+                                                                "ec2/vpc_route_table_association.go"),
+    "aws:ec2/securityGroup:SecurityGroup": _aws("@name namePrefix description vpcId", "ec2/vpc_security_group.go"),
+    "aws:ec2/subnet:Subnet": _aws("availabilityZone availabilityZoneId cidrBlock ipv4IpamPoolId ipv4NetmaskLength "
+                                  "ipv6IpamPoolId ipv6Native ipv6NetmaskLength outpostArn vpcId", "ec2/vpc_subnet.go"),
+    "aws:ec2/vpc:Vpc": _aws("cidrBlock ipv4IpamPoolId ipv4NetmaskLength", "ec2/vpc_.go"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _aws("resourceConfigurationArn serviceName serviceNetworkArn serviceRegion "
+                                            "vpcEndpointType vpcId dnsOptions.privateDnsPreference "
+                                            "dnsOptions.privateDnsSpecifiedDomains", "ec2/vpc_endpoint.go"),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": _aws("repository", "ecr/lifecycle_policy.go"),
+    "aws:ecr/repository:Repository": _aws("@name encryptionConfigurations", "ecr/repository.go"),
+    "aws:eks/addon:Addon": _aws("addonName clusterName", "eks/addon.go"),
+    "aws:eks/cluster:Cluster": _aws("@name roleArn bootstrapSelfManagedAddons "
+                                    "accessConfig.bootstrapClusterCreatorAdminPermissions "
+                                    "kubernetesNetworkConfig.ipFamily kubernetesNetworkConfig.serviceIpv4Cidr "
+                                    "outpostConfig.controlPlaneInstanceType "
+                                    "outpostConfig.controlPlanePlacement.groupName remoteNetworkConfig "
+                                    "-encryptionConfig", "eks/cluster.go"),
+    "aws:eks/nodeGroup:NodeGroup": _aws("@nodeGroupName nodeGroupNamePrefix amiType capacityType clusterName "
+                                        "diskSize instanceTypes launchTemplate.id launchTemplate.name nodeRoleArn "
+                                        "remoteAccess subnetIds", "eks/node_group.go"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _aws("url", "iam/openid_connect_provider.go"),
+    "aws:iam/role:Role": _aws("@name namePrefix path", "iam/role.go"),
+    "aws:iam/rolePolicy:RolePolicy": _aws("@name namePrefix role", "iam/role_policy.go"),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _aws("policyArn role", "iam/role_policy_attachment.go"),
+    "aws:kms/alias:Alias": _aws("@name namePrefix", "kms/alias.go"),
+    "aws:kms/key:Key": _aws("customKeyStoreId customerMasterKeySpec keyUsage multiRegion xksKeyId", "kms/key.go"),
+    "aws:s3/bucket:Bucket": _aws("@bucket bucketPrefix objectLockEnabled", "s3/bucket.go"),
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": _aws(
+        "bucket expectedBucketOwner", "s3/bucket_lifecycle_configuration.go"),
+    "aws:s3/bucketLogging:BucketLogging": _aws("bucket expectedBucketOwner", "s3/bucket_logging.go"),
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _aws("bucket", "s3/bucket_ownership_controls.go"),
+    "aws:s3/bucketPolicy:BucketPolicy": _aws("bucket", "s3/bucket_policy.go"),
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _aws("bucket", "s3/bucket_public_access_block.go"),
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _aws(
+        "bucket expectedBucketOwner", "s3/bucket_server_side_encryption_configuration.go"),
+    "aws:s3/bucketVersioning:BucketVersioning": _aws("bucket expectedBucketOwner", "s3/bucket_versioning.go"),
+    "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": _aws(
+        "* !tags @name", "sagemaker/data_quality_job_definition.go"),
+    "aws:sagemaker/endpoint:Endpoint": _aws("@name", "sagemaker/endpoint.go"),
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _aws("* !tags @name",
+                                                                      "sagemaker/endpoint_configuration.go"),
+    "aws:sagemaker/model:Model": _aws("* !tags @name", "sagemaker/model.go"),
+    "aws:sagemaker/monitoringSchedule:MonitoringSchedule": _aws("@name", "sagemaker/monitoring_schedule.go"),
+    "aws:sns/topic:Topic": _aws("@name namePrefix fifoTopic", "sns/topic.go"),
+    "aws:sns/topicPolicy:TopicPolicy": _aws("arn", "sns/topic_policy.go"),
+    "aws:sns/topicSubscription:TopicSubscription": _aws("confirmationTimeoutInMinutes endpoint endpointAutoConfirms "
+                                                        "protocol topic", "sns/topic_subscription.go"),
+    "docker:index/image:Image": rule("", _DOCKER),
+}
