@@ -96,18 +96,20 @@ class ContainerRegistry(pulumi.ComponentResource):
                                "repository_urls": self.repository_urls})
 
     def _private_endpoint(self, name: str, args: ContainerRegistryArgs, registry_id: pulumi.Output[str]) -> None:
-        s, child = args.scope, pulumi.ResourceOptions(parent=self)
+        s, child, tags = args.scope, pulumi.ResourceOptions(parent=self), dict(args.tags)
         zone = azure.privatedns.PrivateZone(f"{name}-dns", private_zone_name="privatelink.azurecr.io",
-                                            resource_group_name=s.resource_group_name, location="global", opts=child)
+                                            resource_group_name=s.resource_group_name, location="global", tags=tags,
+                                            opts=child)
         azure.privatedns.VirtualNetworkLink(
             f"{name}-dns-link", private_zone_name=zone.name, resource_group_name=s.resource_group_name,
-            location="global", registration_enabled=False, virtual_network=azure.privatedns.SubResourceArgs(
+            location="global", registration_enabled=False, tags=tags, virtual_network=azure.privatedns.SubResourceArgs(
                 id=args.vnet_id), opts=child)
         endpoint = net.PrivateEndpoint(
             f"{name}-pe", private_endpoint_name=args.names.name("acr-pe"), resource_group_name=s.resource_group_name,
             location=s.location, subnet=net.SubnetArgs(id=args.endpoint_subnet_id),
             private_link_service_connections=[net.PrivateLinkServiceConnectionArgs(
-                name="registry", private_link_service_id=registry_id, group_ids=["registry"])], opts=child)
+                name="registry", private_link_service_id=registry_id, group_ids=["registry"])], tags=tags,
+            opts=child)
         net.PrivateDnsZoneGroup(
             f"{name}-pe-dns", private_endpoint_name=endpoint.name, resource_group_name=s.resource_group_name,
             private_dns_zone_group_name="default",

@@ -148,7 +148,7 @@ class GpuCluster(pulumi.ComponentResource):
             f"{name}-gpu", agent_pool_name="gpu", resource_name_=cluster.name,
             resource_group_name=s.resource_group_name, mode="User", vm_size=args.gpu_vm_size, os_type="Linux",
             os_sku="AzureLinux", os_disk_size_gb=args.disk_size_gb, vnet_subnet_id=args.subnet_id,
-            type="VirtualMachineScaleSets", node_labels={"accelerator": args.accelerator, "workload": "gpu"},
+            type="VirtualMachineScaleSets", node_labels={"accelerator": args.accelerator, "workload": "gpu"}, tags=tags,
             **gpu_pool_settings(args.spot, args.min_nodes, args.max_nodes),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"],  # the autoscaler owns the count
                                         replace_on_changes=["nodeTaints", "scaleSetPriority", "vmSize"]))

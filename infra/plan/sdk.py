@@ -36,4 +36,6 @@ def unknown_inputs(type_: str, inputs: dict) -> list[str]:
     names = sorted(snake(key) for key in inputs)
     if cls is None:
         return names
-    return [n for n in names if n not in accepted_arguments(cls)]
+    # Acronyms break the camel -> snake mapping (`publicIPAllocationMethod`), so compare without underscores.
+    accepted = {name.replace("_", "") for name in accepted_arguments(cls)}
+    return [n for n in names if n.replace("_", "") not in accepted]

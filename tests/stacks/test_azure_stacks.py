@@ -94,7 +94,7 @@ def test_storage_is_identity_only_without_hierarchical_namespace(dev):
     assert (account["allowSharedKeyAccess"], account["isHnsEnabled"], account["minimumTlsVersion"]) == (
         False, False, "TLS1_2")
     assert account["encryption"]["requireInfrastructureEncryption"] is True
-    assert _one(dev, ":Workspace")["inputs"]["systemDatastoresAuthMode"] == "identity"
+    assert _one(dev, ":machinelearningservices:Workspace")["inputs"]["systemDatastoresAuthMode"] == "identity"
 
 
 def test_global_names_fit_azures_rules(dev):
@@ -129,7 +129,8 @@ def test_prod_cluster_is_private_dev_restricted(dev, prod):
 
 
 def test_prod_protects_stateful_resources(dev, prod):
-    for suffix in (":StorageAccount", ":Registry", ":Vault", ":Workspace", ":ManagedCluster", ":ResourceGroup"):
+    for suffix in (":StorageAccount", ":Registry", ":Vault", ":machinelearningservices:Workspace", ":ManagedCluster",
+                   ":ResourceGroup"):
         assert _one(prod, suffix)["protect"], suffix
     assert not any(r["protect"] for r in dev.resources)
 
