@@ -71,6 +71,15 @@ def _aws(spec: str, path: str) -> ReplaceRule:
     return rule(spec, _TF_AWS + path)
 
 
+_AZURE = ("https://github.com/pulumi/pulumi-azure-native/blob/master/provider/pkg/resources/resources.go "
+          "(URL path parameters and `location` force a new resource; other create-only properties per the "
+          "service's REST API reference: {})")
+
+
+def _azure(spec: str, doc: str = "none") -> ReplaceRule:
+    return rule(spec, _AZURE.format(doc))
+
+
 RULES: dict[str, ReplaceRule] = {
     "aws:appautoscaling/policy:Policy": _aws("@name resourceId scalableDimension serviceNamespace",
                                              "appautoscaling/policy.go"),
@@ -137,4 +146,54 @@ RULES: dict[str, ReplaceRule] = {
     "aws:sns/topicSubscription:TopicSubscription": _aws("confirmationTimeoutInMinutes endpoint endpointAutoConfirms "
                                                         "protocol topic", "sns/topic_subscription.go"),
     "docker:index/image:Image": rule("", _DOCKER),
+    "azure-native:applicationinsights:Component": _azure("location resourceGroupName resourceName"),
+    "azure-native:applicationinsights:Workbook": _azure("location resourceGroupName resourceName kind"),
+    "azure-native:authorization:RoleAssignment": _azure("roleAssignmentName scope principalId roleDefinitionId",
+                                                        "role assignments cannot be updated (PUT on an existing "
+                                                        "name with another principal/role fails)"),
+    "azure-native:containerregistry:Registry": _azure("location registryName resourceGroupName"),
+    "azure-native:containerservice:AgentPool": _azure(
+        "agentPoolName resourceGroupName resourceName vmSize osDiskSizeGB osType osSKU vnetSubnetID",
+        "AKS agent pools: VM size, OS disk and subnet are fixed at creation"),
+    "azure-native:containerservice:ManagedCluster": _azure("location resourceGroupName resourceName dnsPrefix",
+                                                           "AKS: dnsPrefix is fixed at creation"),
+    "azure-native:keyvault:Key": _azure("keyName resourceGroupName vaultName"),
+    "azure-native:keyvault:Vault": _azure("location resourceGroupName vaultName"),
+    "azure-native:machinelearningservices:Compute": _azure("computeName location resourceGroupName workspaceName"),
+    "azure-native:machinelearningservices:EnvironmentVersion": _azure(
+        "*", "environment versions are immutable once created"),
+    "azure-native:machinelearningservices:OnlineDeployment": _azure(
+        "deploymentName endpointName location resourceGroupName workspaceName properties.instanceType",
+        "managed online deployments: the instance type cannot be changed in place"),
+    "azure-native:machinelearningservices:OnlineEndpoint": _azure(
+        "endpointName location resourceGroupName workspaceName properties.authMode",
+        "managed online endpoints: auth mode is fixed at creation"),
+    "azure-native:machinelearningservices:Schedule": _azure("name resourceGroupName workspaceName"),
+    "azure-native:machinelearningservices:Workspace": _azure("location resourceGroupName workspaceName"),
+    "azure-native:managedidentity:UserAssignedIdentity": _azure("location resourceGroupName resourceName"),
+    "azure-native:monitor:ActionGroup": _azure("actionGroupName location resourceGroupName"),
+    "azure-native:monitor:MetricAlert": _azure("location resourceGroupName ruleName"),
+    "azure-native:network:NatGateway": _azure("location natGatewayName resourceGroupName"),
+    "azure-native:network:NetworkSecurityGroup": _azure("location networkSecurityGroupName resourceGroupName"),
+    "azure-native:network:PrivateDnsZoneGroup": _azure("privateDnsZoneGroupName privateEndpointName "
+                                                       "resourceGroupName"),
+    "azure-native:network:PrivateEndpoint": _azure("location privateEndpointName resourceGroupName subnet.id",
+                                                   "a private endpoint cannot move to another subnet"),
+    "azure-native:network:PublicIPAddress": _azure("location publicIpAddressName resourceGroupName"),
+    "azure-native:network:Subnet": _azure("resourceGroupName subnetName virtualNetworkName"),
+    "azure-native:network:VirtualNetwork": _azure("location resourceGroupName virtualNetworkName"),
+    "azure-native:operationalinsights:Workspace": _azure("location resourceGroupName workspaceName"),
+    "azure-native:privatedns:PrivateZone": _azure("location privateZoneName resourceGroupName"),
+    "azure-native:privatedns:VirtualNetworkLink": _azure("location privateZoneName resourceGroupName "
+                                                         "virtualNetworkLinkName"),
+    "azure-native:resources:ResourceGroup": _azure("location resourceGroupName"),
+    "azure-native:storage:BlobContainer": _azure("accountName containerName resourceGroupName"),
+    "azure-native:storage:BlobServiceProperties": _azure("accountName blobServicesName resourceGroupName"),
+    "azure-native:storage:ManagementPolicy": _azure("accountName managementPolicyName resourceGroupName"),
+    "azure-native:storage:StorageAccount": _azure("accountName location resourceGroupName isHnsEnabled",
+                                                  "storage accounts: hierarchical namespace cannot be turned off"),
+    "pulumi-python:dynamic/azureml:EndpointTraffic": rule(
+        "subscriptionId resourceGroupName workspaceName endpointName",
+        "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
+        "resource's own `diff` decides: components/azure/endpoint_traffic.py replaces on IDENTITY)"),
 }

@@ -30,11 +30,15 @@ def accepted_arguments(cls: type) -> set[str]:
 
 def unknown_inputs(type_: str, inputs: dict) -> list[str]:
     """Top-level input names that the type's SDK class does not accept (all of them if there is no class)."""
+    if type_.startswith("pulumi-python:dynamic"):
+        return []  # a dynamic resource's inputs are its own provider's; its `check` validates them
     cls = sdk_class(type_)
     names = sorted(snake(key) for key in inputs)
     if cls is None:
         return names
-    return [n for n in names if n not in accepted_arguments(cls)]
+    # Acronyms break the camel -> snake mapping (`publicIPAllocationMethod`), so compare without underscores.
+    accepted = {name.replace("_", "") for name in accepted_arguments(cls)}
+    return [n for n in names if n.replace("_", "") not in accepted]
 
 
 def accepts_path(type_: str, path: str) -> bool:
@@ -45,7 +49,9 @@ def accepts_path(type_: str, path: str) -> bool:
     module = importlib.import_module(cls.__module__)
     params = inspect.signature(cls._internal_init).parameters  # type: ignore[attr-defined]
     for step in path.split("."):
-        param = params.get(snake(step))
+        # Acronyms break the camel -> snake mapping (`osDiskSizeGB`), so match without underscores.
+        param = next((p for name, p in params.items() if name.replace("_", "") == snake(step).replace("_", "")),
+                     None)
         if param is None:
             return False
         nested = re.search(r"ForwardRef\('(\w+Args)'\)", str(param.annotation))

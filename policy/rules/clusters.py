@@ -76,7 +76,9 @@ def aks_restricted(r: Resource) -> Iterator[str]:
     """A public AKS API server is limited to authorized IP ranges."""
     if is_true(get(r.props, "apiServerAccessProfile", "enablePrivateCluster", default=False)):
         return
-    if not is_set(get(r.props, "apiServerAccessProfile", "authorizedIpRanges")):
+    profile = r.props.get("apiServerAccessProfile")
+    # azure-native 3 sends `authorizedIPRanges` (the ARM spelling); older SDKs `authorizedIpRanges`.
+    if not any(is_set(get(profile, key)) for key in ("authorizedIPRanges", "authorizedIpRanges")):
         yield "the public API server is open; set apiServerAccessProfile.authorizedIpRanges"
 
 

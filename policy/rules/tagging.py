@@ -36,6 +36,11 @@ TAGGABLE_TYPES = frozenset({
     "azure-native:containerservice:ManagedCluster", "azure-native:network:VirtualNetwork",
     "azure-native:network:NetworkSecurityGroup", "azure-native:monitor:ActionGroup",
     "azure-native:monitor:MetricAlert", "azure-native:operationalinsights:Workspace",
+    "azure-native:applicationinsights:Component", "azure-native:applicationinsights:Workbook",
+    "azure-native:containerservice:AgentPool", "azure-native:keyvault:Key",
+    "azure-native:managedidentity:UserAssignedIdentity", "azure-native:network:NatGateway",
+    "azure-native:network:PublicIPAddress", "azure-native:network:PrivateEndpoint",
+    "azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink",
 })
 """Types that must carry the required tags even when the program sets none."""
 

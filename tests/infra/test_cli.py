@@ -126,5 +126,6 @@ def test_cloud_without_a_registered_target_exits_2_naming_the_key_and_the_regist
     result = run("plan", "gcp-dev", "--config-file", str(path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
-        f"{path}: mlops-platform:cloud = 'gcp': no target is registered for this cloud yet (registered: aws); "
+        f"{path}: mlops-platform:cloud = 'gcp': no target is registered for this cloud yet (registered: aws, "
+        "azure); "
         "set it to one of those"]

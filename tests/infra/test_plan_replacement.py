@@ -30,7 +30,8 @@ def test_every_planned_resource_type_has_a_replacement_rule():
 def test_rule_paths_are_inputs_the_provider_sdk_accepts(type_):
     entry = RULES[type_]
     paths = [p for p in (*entry.force_new, *entry.keep, *entry.removed, entry.name) if p and p != "*"]
-    assert [p for p in paths if not accepts_path(type_, p)] == []
+    if not type_.startswith("pulumi-python:dynamic"):  # a dynamic resource's inputs are its own provider's
+        assert [p for p in paths if not accepts_path(type_, p)] == []
     assert entry.source.startswith("https://github.com/"), "each line names the provider source it was read from"
 
 

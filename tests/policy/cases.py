@@ -83,6 +83,17 @@ CAPTURE = {"enableCapture": True, "initialSamplingPercentage": 20, "kmsKeyId": "
                                                                     {"captureMode": "Output"}]}
 KEY = "arn:aws:kms:us-east-1:111111111111:key/abc"
 
+def azure_traffic_cases() -> list[Case]:
+    """EndpointTraffic must depend on every deployment it routes to (Azure/azureml-examples#3311)."""
+    deployment = resource("azure-native:machinelearningservices:OnlineDeployment", "green",
+                          {"endpointName": "fraud", "deploymentName": "green", "tags": TAGS})
+    def traffic(deps: list[str]) -> dict[str, Any]:
+        return resource("pulumi-python:dynamic/azureml:EndpointTraffic", "traffic",
+                        {"endpointName": "fraud", "traffic": {"green": 100}}, dependencies=deps)
+    return [Case("azure-traffic-after-deployments", plan(deployment, traffic([deployment["urn"]])),
+                 plan(deployment, traffic([])), "traffic")]
+
+
 CASES: list[Case] = [
     one("aws:ecr/repository:Repository",
         {"encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY}]},
@@ -201,6 +212,11 @@ CASES: list[Case] = [
         "gpu-instance-allowlist"),
     one(ENDPOINT_CONFIG, {"productionVariants": [variant(2, instance="ml.g5.12xlarge")]},
         {"productionVariants": [variant(2, instance="ml.p3.2xlarge")]}, "gpu-instance-allowlist", stack="prod"),
+    one("azure-native:keyvault:Vault", {"properties": {"enableRbacAuthorization": True, "enableSoftDelete": True,
+                                                        "enablePurgeProtection": True}},
+        {"properties": {"enableRbacAuthorization": True, "enableSoftDelete": True, "enablePurgeProtection": False}},
+        "azure-secure-resources"),
+    *azure_traffic_cases(),
 ]
 
 PROD_ENDPOINT_URN = urn("prod", ENDPOINT_CONFIG, "subject")

@@ -2,26 +2,82 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from infra.plan.fakes import SUBSCRIPTION_ID, TENANT_ID, Ctx, provider
 
 
+def _guid(*parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+
+
+def _resource_id(ctx: Ctx) -> str:
+    provider_ns = ctx.type.split(":")[1].split("/")[0]
+    resource_type = ctx.type.rsplit(":", 1)[-1]
+    return (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{ctx.cloud.resource_group}/providers/"
+            f"Microsoft.{provider_ns[0].upper()}{provider_ns[1:]}/{resource_type[0].lower()}{resource_type[1:]}s/"
+            f"{ctx.physical}")
+
+
+def _identity(ctx: Ctx) -> dict[str, Any]:
+    """Managed identity blocks as Azure answers them: user-assigned ids become a map of principals."""
+    identity = ctx.inputs.get("identity")
+    if not isinstance(identity, dict):
+        return {}
+    answer = {**identity, "principalId": _guid(ctx.name, "system"), "tenantId": TENANT_ID}
+    assigned = identity.get("userAssignedIdentities")
+    if isinstance(assigned, list):
+        answer["userAssignedIdentities"] = {str(i): {"principalId": _guid(str(i)), "clientId": _guid(str(i), "c")}
+                                            for i in assigned}
+    return {"identity": answer}
+
+
 def _azure_default(ctx: Ctx) -> dict[str, Any]:
     name = ctx.physical
-    provider = ctx.type.split(":")[1].split("/")[0]
-    resource_type = ctx.type.rsplit(":", 1)[-1]
-    rid = (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{ctx.cloud.resource_group}/providers/"
-           f"Microsoft.{provider[0].upper()}{provider[1:]}/{resource_type[0].lower()}{resource_type[1:]}s/{name}")
-    return {"id": rid, "name": name}
+    return {"id": _resource_id(ctx), "name": name, **_identity(ctx)}
+
+
+def _with(extra: Callable[[Ctx], dict[str, Any]]) -> Callable[[Ctx], dict[str, Any]]:
+    def fake(ctx: Ctx) -> dict[str, Any]:
+        return {**_azure_default(ctx), **extra(ctx)}
+    return fake
+
+
+def _properties(ctx: Ctx, **computed: Any) -> dict[str, Any]:
+    return {"properties": {**(ctx.inputs.get("properties") or {}), **computed}}
 
 
 provider(
     "azure-native:",
+    resources={
+        "azure-native:managedidentity:UserAssignedIdentity": _with(lambda c: {
+            "principalId": _guid(c.name, "principal"), "clientId": _guid(c.name, "client"), "tenantId": TENANT_ID}),
+        "azure-native:storage:StorageAccount": _with(lambda c: {"primaryEndpoints": {
+            "blob": f"https://{c.physical}.blob.core.windows.net/", "dfs": f"https://{c.physical}.dfs.core.windows.net/"}}),
+        "azure-native:containerregistry:Registry": _with(lambda c: {"loginServer": f"{c.physical}.azurecr.io"}),
+        "azure-native:keyvault:Vault": _with(lambda c: _properties(c, vaultUri=f"https://{c.physical}.vault.azure.net/")),
+        "azure-native:keyvault:Key": _with(lambda c: {
+            "keyUri": f"https://vault.vault.azure.net/keys/{c.physical}",
+            "keyUriWithVersion": f"https://vault.vault.azure.net/keys/{c.physical}/{_guid(c.name).replace('-', '')}"}),
+        "azure-native:containerservice:ManagedCluster": _with(lambda c: {
+            "fqdn": f"{c.physical}.hcp.{c.cloud.location}.azmk8s.io",
+            "oidcIssuerProfile": {"enabled": True, "issuerUrl": f"https://{c.cloud.location}.oic.prod-aks.azure.com/"
+                                                                f"{TENANT_ID}/{_guid(c.name)}/"}}),
+        "azure-native:machinelearningservices:OnlineEndpoint": _with(lambda c: _properties(
+            c, scoringUri=f"https://{c.physical}.{c.cloud.location}.inference.ml.azure.com/score",
+            swaggerUri=f"https://{c.physical}.{c.cloud.location}.inference.ml.azure.com/swagger.json")),
+    },
     invokes={
         "azure-native:authorization:getClientConfig": lambda c, _: {
             "clientId": "22222222-2222-2222-2222-222222222222", "objectId": "33333333-3333-3333-3333-333333333333",
             "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID},
+        "azure-native:authorization:getClientToken": lambda c, _: {"token": "plan-token"},
+        "azure-native:containerservice:listManagedClusterUserCredentials": lambda c, args: {"kubeconfigs": [{
+            "name": "clusterUser", "value": base64.b64encode(
+                f"apiVersion: v1\nkind: Config\nclusters:\n- name: {args.get('resourceName')}\n".encode()).decode()}]},
     },
     default=_azure_default,
 )

@@ -1,0 +1,1 @@
+"""Azure components: `mlops:azure:<Name>` ComponentResources (azure-native 3)."""

@@ -1,0 +1,167 @@
+"""GpuCluster (AKS): a cluster with a system pool and an autoscaling GPU user pool.
+
+- Identity: a user-assigned identity for the control plane (it needs "Key Vault Crypto User" for KMS and
+  "Network Contributor" on the node subnet before the cluster exists, which a system identity cannot have).
+- Entra ID with Azure RBAC for Kubernetes authorization, local accounts disabled; OIDC issuer and workload
+  identity on, so pods get Entra tokens without secrets. etcd secrets are encrypted with the stack's
+  Key Vault key (KMS, versioned key id).
+- Azure CNI overlay with Cilium network policy; prod is a private cluster (API server on a private IP),
+  dev a public API restricted to `authorized_cidrs`.
+- GPU pool: VM size from the GPU catalog (e.g. Standard_NC4as_T4_v3), taint `nvidia.com/gpu=present:NoSchedule`
+  so only GPU workloads land there, autoscaling min..max. Spot in dev: AKS requires `scaleSetEvictionPolicy`
+  and `spotMaxPrice` (-1 = pay up to the on-demand price) with `scaleSetPriority: Spot`, and adds the
+  `kubernetes.azure.com/scalesetpriority=spot:NoSchedule` taint itself; declaring it keeps the next update from
+  seeing a diff. Node taints and spot settings are immutable on an existing pool: changing them replaces the pool.
+- kubeconfig: the user credentials (exec plugin kubelogin, Entra login), exported as a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_azure_native as azure
+
+from components.azure.naming import AzureNames, check_azure_name
+from components.azure.roles import Scope, grant
+from components.gpu_catalog import resolve_gpu
+
+cs = azure.containerservice
+GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
+SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+
+
+@dataclass(frozen=True)
+class GpuClusterArgs:
+    names: AzureNames
+    """The stack's physical names."""
+    scope: Scope
+    """Subscription, tenant, resource group and location."""
+    subnet_id: pulumi.Input[str]
+    """Node subnet (Foundation.subnet_ids['aks'])."""
+    vault_id: pulumi.Input[str]
+    """Key Vault of the KMS key."""
+    key_version_id: pulumi.Input[str]
+    """Versioned key id for etcd secrets encryption (KMS)."""
+    log_analytics_id: pulumi.Input[str] | None = None
+    """Container insights destination."""
+    private: bool = False
+    """Private API server (prod)."""
+    authorized_cidrs: Sequence[str] = ()
+    """Who may reach a public API server (dev)."""
+    accelerator: str = "t4"
+    """Cloud-neutral GPU kind, resolved by the GPU catalog."""
+    gpu_count: int = 1
+    """GPUs per node."""
+    vm_size: str | None = None
+    """Explicit GPU VM size; overrides accelerator and count."""
+    min_nodes: int = 0
+    """Smallest GPU pool."""
+    max_nodes: int = 2
+    """Largest GPU pool."""
+    spot: bool = False
+    """Spot GPU nodes (dev)."""
+    disk_size_gb: int = 100
+    """OS disk per GPU node, GiB."""
+    system_vm_size: str = "Standard_D4ds_v5"
+    """System pool VM size."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every resource."""
+    protect: bool = False
+    """Protect the cluster (prod)."""
+
+    def __post_init__(self) -> None:
+        errors = [check_azure_name("aks-cluster", self.names.aks_cluster())]
+        if self.min_nodes > self.max_nodes:
+            errors.append(f"min_nodes ({self.min_nodes}) must be <= max_nodes ({self.max_nodes})")
+        if self.private and self.authorized_cidrs:
+            errors.append("authorized_cidrs apply to a public API server; a private cluster takes none")
+        errors = [e for e in errors if e]
+        if errors:
+            raise ValueError("; ".join(errors))
+
+    @property
+    def gpu_vm_size(self) -> str:
+        return self.vm_size or resolve_gpu(self.accelerator, self.gpu_count, "azure").instance_type
+
+
+def gpu_pool_settings(spot: bool, min_nodes: int, max_nodes: int) -> dict:
+    """Scaling, priority and taints of the GPU pool (spot needs eviction policy and max price)."""
+    settings: dict = {"enable_auto_scaling": True, "min_count": min_nodes, "max_count": max_nodes,
+                      "count": min_nodes, "node_taints": [GPU_TAINT]}
+    if spot:
+        settings.update(scale_set_priority="Spot", scale_set_eviction_policy="Delete", spot_max_price=-1,
+                        node_taints=[GPU_TAINT, SPOT_TAINT])
+    return settings
+
+
+class GpuCluster(pulumi.ComponentResource):
+    """AKS with a system pool and a GPU pool."""
+
+    cluster_name: pulumi.Output[str]
+    cluster_id: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+
+    def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:azure:GpuCluster", name, None, opts)
+        s, tags, child = args.scope, dict(args.tags), pulumi.ResourceOptions(parent=self)
+        identity = azure.managedidentity.UserAssignedIdentity(
+            f"{name}-identity", resource_name_=args.names.name("aks-id"), resource_group_name=s.resource_group_name,
+            location=s.location, tags=tags, opts=child)
+        grants = [grant(f"{name}-kms-access", subscription_id=s.subscription_id, scope=args.vault_id,
+                        principal_id=identity.principal_id, role="Key Vault Crypto User", parent=self),
+                  grant(f"{name}-subnet-access", subscription_id=s.subscription_id, scope=args.subnet_id,
+                        principal_id=identity.principal_id, role="Network Contributor", parent=self)]
+        cluster = cs.ManagedCluster(
+            f"{name}-aks", resource_name_=args.names.aks_cluster(), resource_group_name=s.resource_group_name,
+            location=s.location, dns_prefix=args.names.aks_cluster(), tags=tags,
+            sku=cs.ManagedClusterSKUArgs(name="Base", tier="Standard" if args.protect else "Free"),
+            identity=cs.ManagedClusterIdentityArgs(type="UserAssigned", user_assigned_identities=[identity.id]),
+            enable_rbac=True, disable_local_accounts=True,
+            aad_profile=cs.ManagedClusterAADProfileArgs(managed=True, enable_azure_rbac=True, tenant_id=s.tenant_id),
+            oidc_issuer_profile=cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
+            security_profile=cs.ManagedClusterSecurityProfileArgs(
+                workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
+                azure_key_vault_kms=cs.AzureKeyVaultKmsArgs(enabled=True, key_id=args.key_version_id,
+                                                            key_vault_network_access="Public")),
+            api_server_access_profile=cs.ManagedClusterAPIServerAccessProfileArgs(
+                enable_private_cluster=args.private,
+                authorized_ip_ranges=None if args.private else list(args.authorized_cidrs) or None),
+            network_profile=cs.ContainerServiceNetworkProfileArgs(
+                network_plugin="azure", network_plugin_mode="overlay", network_dataplane="cilium",
+                network_policy="cilium", service_cidr="172.16.0.0/16", dns_service_ip="172.16.0.10"),
+            auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(upgrade_channel="patch",
+                                                                         node_os_upgrade_channel="NodeImage"),
+            addon_profiles={"omsagent": cs.ManagedClusterAddonProfileArgs(
+                enabled=True, config={"logAnalyticsWorkspaceResourceID": args.log_analytics_id})}
+            if args.log_analytics_id else None,
+            agent_pool_profiles=[cs.ManagedClusterAgentPoolProfileArgs(
+                name="system", mode="System", vm_size=args.system_vm_size, count=2 if args.protect else 1,
+                os_type="Linux", os_sku="AzureLinux", vnet_subnet_id=args.subnet_id, type="VirtualMachineScaleSets",
+                node_taints=["CriticalAddonsOnly=true:NoSchedule"])],
+            # The GPU pool is its own resource; the cluster's view of pools would otherwise diff against it.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=grants,
+                                        ignore_changes=["agentPoolProfiles"]))
+        cs.AgentPool(
+            f"{name}-gpu", agent_pool_name="gpu", resource_name_=cluster.name,
+            resource_group_name=s.resource_group_name, mode="User", vm_size=args.gpu_vm_size, os_type="Linux",
+            os_sku="AzureLinux", os_disk_size_gb=args.disk_size_gb, vnet_subnet_id=args.subnet_id,
+            type="VirtualMachineScaleSets", node_labels={"accelerator": args.accelerator, "workload": "gpu"}, tags=tags,
+            **gpu_pool_settings(args.spot, args.min_nodes, args.max_nodes),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"],  # the autoscaler owns the count
+                                        replace_on_changes=["nodeTaints", "scaleSetPriority", "vmSize"]))
+        creds = cs.list_managed_cluster_user_credentials_output(
+            resource_group_name=s.resource_group_name, resource_name=cluster.name, format="exec",
+            opts=pulumi.InvokeOutputOptions(parent=self))
+        self.kubeconfig = pulumi.Output.secret(creds.kubeconfigs[0].value.apply(_decode))
+        self.cluster_name, self.cluster_id = cluster.name, cluster.id
+        self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: (p.issuer_url or "") if p else "")
+        self.register_outputs({"cluster_name": cluster.name, "cluster_id": cluster.id, "kubeconfig": self.kubeconfig})
+
+
+def _decode(value: str) -> str:
+    import base64
+
+    return base64.b64decode(value).decode()

@@ -1,0 +1,117 @@
+"""MlWorkspace: the Azure ML workspace, wired to the stack's storage, Key Vault, App Insights and ACR, and a
+GPU compute cluster for training.
+
+- Identity: system-assigned (Azure ML grants it what it needs on the dependent resources when the workspace
+  is created) plus the CMK identity, through which the workspace's data is encrypted with the stack's key
+  (service-side encryption: no Microsoft-managed resource group with its own Cosmos DB and Search).
+  Encryption settings are fixed at creation: changing the key replaces the workspace.
+- Storage: the account has shared-key access off, which a workspace accepts only with identity-based access
+  to its system datastores (`systemDatastoresAuthMode: identity`), and hierarchical namespace off.
+- Network: prod disables public network access and isolates the managed network (outbound to approved
+  destinations only); dev keeps public access.
+- Compute: an AmlCompute cluster on the catalog's GPU VM size, 0..max nodes (scales to zero when idle),
+  low priority in dev, no public node IPs, in the VNet's compute subnet (NAT gateway for outbound).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_azure_native as azure
+
+from components.azure.artifact_store import CustomerKey
+from components.azure.naming import AzureNames, check_azure_name
+from components.azure.roles import Scope
+
+ml = azure.machinelearningservices
+
+
+@dataclass(frozen=True)
+class MlWorkspaceArgs:
+    names: AzureNames
+    """The stack's physical names."""
+    scope: Scope
+    """Subscription, tenant, resource group and location."""
+    storage_account_id: pulumi.Input[str]
+    """ArtifactStore.account_id."""
+    key_vault_id: pulumi.Input[str]
+    """KeyVault.vault_id."""
+    key_id: pulumi.Input[str]
+    """Versionless key id of the customer-managed key."""
+    key: CustomerKey
+    """The CMK identity and its access."""
+    app_insights_id: pulumi.Input[str]
+    """Telemetry.app_insights_id."""
+    registry_id: pulumi.Input[str]
+    """ContainerRegistry.registry_id."""
+    compute_subnet_id: pulumi.Input[str]
+    """Foundation.subnet_ids['compute']."""
+    gpu_vm_size: str = "Standard_NC4as_T4_v3"
+    """Training VM size (GPU catalog)."""
+    max_nodes: int = 2
+    """Largest training cluster."""
+    low_priority: bool = False
+    """Low-priority (evictable) training nodes (dev)."""
+    private: bool = False
+    """No public network access, managed network isolation (prod)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on the workspace and compute."""
+    protect: bool = False
+    """Protect the workspace (prod)."""
+
+    def __post_init__(self) -> None:
+        errors = [check_azure_name("ml-workspace", self.names.ml_workspace()),
+                  check_azure_name("ml-compute", self.names.compute())]
+        errors = [e for e in errors if e]
+        if errors:
+            raise ValueError("; ".join(errors))
+
+
+class MlWorkspace(pulumi.ComponentResource):
+    """Workspace + GPU training cluster."""
+
+    workspace_name: pulumi.Output[str]
+    workspace_id: pulumi.Output[str]
+    compute_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MlWorkspaceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:azure:MlWorkspace", name, None, opts)
+        s, tags = args.scope, dict(args.tags)
+        workspace = ml.Workspace(
+            f"{name}-workspace", workspace_name=args.names.ml_workspace(), resource_group_name=s.resource_group_name,
+            location=s.location, kind="Default", sku=ml.SkuArgs(name="Basic", tier="Basic"),
+            storage_account=args.storage_account_id, key_vault=args.key_vault_id,
+            application_insights=args.app_insights_id, container_registry=args.registry_id,
+            identity=ml.ManagedServiceIdentityArgs(type="SystemAssigned,UserAssigned",
+                                                   user_assigned_identities=[args.key.identity_id]),
+            encryption=ml.EncryptionPropertyArgs(
+                status="Enabled", identity=ml.IdentityForCmkArgs(user_assigned_identity=args.key.identity_id),
+                key_vault_properties=ml.KeyVaultPropertiesArgs(key_vault_arm_id=args.key_vault_id,
+                                                               key_identifier=args.key_id)),
+            enable_service_side_cmk_encryption=True, system_datastores_auth_mode="identity",
+            hbi_workspace=args.private, v1_legacy_mode=False,
+            public_network_access="Disabled" if args.private else "Enabled",
+            managed_network=ml.ManagedNetworkSettingsArgs(
+                isolation_mode="AllowOnlyApprovedOutbound" if args.private else "Disabled"),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect,
+                                        depends_on=[args.key.access] if args.key.access else None,
+                                        replace_on_changes=["encryption"]))
+        compute = ml.Compute(
+            f"{name}-gpu", compute_name=args.names.compute(), workspace_name=workspace.name,
+            resource_group_name=s.resource_group_name, location=s.location, tags=tags,
+            identity=ml.ManagedServiceIdentityArgs(type="SystemAssigned"),
+            properties=ml.AmlComputeArgs(
+                compute_type="AmlCompute", disable_local_auth=True,
+                properties=ml.AmlComputePropertiesArgs(
+                    vm_size=args.gpu_vm_size, vm_priority="LowPriority" if args.low_priority else "Dedicated",
+                    os_type="Linux", enable_node_public_ip=False, remote_login_port_public_access="Disabled",
+                    subnet=ml.ResourceIdArgs(id=args.compute_subnet_id),
+                    scale_settings=ml.ScaleSettingsArgs(min_node_count=0, max_node_count=args.max_nodes,
+                                                        node_idle_time_before_scale_down="PT10M"))),
+            opts=pulumi.ResourceOptions(parent=self))
+        self.workspace_name, self.workspace_id, self.compute_name = workspace.name, workspace.id, compute.name
+        self.register_outputs({"workspace_name": workspace.name, "workspace_id": workspace.id,
+                               "compute_name": compute.name})
