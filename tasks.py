@@ -6,6 +6,7 @@
     python3 tasks.py lint           # ruff over the repository
     python3 tasks.py plans          # refresh the committed plans/<stack>.json snapshots
     python3 tasks.py docs           # regenerate the config reference (docs/config.md, README.md)
+    python3 tasks.py catalogs       # regenerate components/aws/catalog.json from the installed botocore
     python3 tasks.py bench          # run the benchmarks (plan timing, serving) and print the numbers
 
 The virtualenv is rebuilt when a requirements file changes (a hash is kept in .venv/).
@@ -74,6 +75,8 @@ def main(argv: list[str]) -> None:
         _run(str(PYTHON), "-m", "ruff", "check", ".")
     elif task == "plans":
         _run(str(PYTHON), "-m", "infra", "plan", "--all", "--out-dir", "plans")
+    elif task == "catalogs":
+        _run(str(PYTHON), "-m", "components.aws.catalog", "--write")
     elif task == "docs":
         _run(str(PYTHON), "-m", "infra", "config-reference", "--write")
     elif task == "bench":

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.aws import catalog
 from components.serving import SlotSpec, deployed_slots
 
 
@@ -32,10 +33,7 @@ class Variant:
 @functools.cache
 def sagemaker_instance_types() -> frozenset[str]:
     """Every hosting instance type botocore's SageMaker model knows (ProductionVariantInstanceType)."""
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
+    return catalog.enum("sagemaker", "ProductionVariantInstanceType")
 
 
 # Families whose instances carry NVMe instance storage instead of an EBS ML storage volume.

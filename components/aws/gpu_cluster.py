@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.aws import scope
+from components.aws import catalog, scope
 from components.aws.iam import Statement, assume_role_policy, irsa_trust_policy, policy_document
 from components.aws.naming import check_aws_name
 from components.aws.network import LOG_RETENTION_DAYS
@@ -36,9 +36,7 @@ CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterA
 @functools.cache
 def ec2_instance_types() -> frozenset[str]:
     """Every EC2 instance type botocore knows (the EC2 `InstanceType` enum)."""
-    import botocore.session
-
-    return frozenset(botocore.session.get_session().get_service_model("ec2").shape_for("InstanceType").enum)
+    return catalog.enum("ec2", "InstanceType")
 
 
 @dataclass(frozen=True)

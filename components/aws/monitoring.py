@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.aws import model_monitor, sagemaker_iam
+from components.aws import catalog, model_monitor, sagemaker_iam
 from components.aws.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws.dashboard import DashboardEndpoint, console_url, dashboard_body
 from components.aws.endpoint_alarms import AlarmSpec, create_alarm, error_rate_alarm, latency_alarm, utilization_alarm
@@ -109,10 +109,7 @@ class MonitoringArgsError(ValueError):
 
 @functools.cache
 def _processing_instance_types() -> frozenset[str]:
-    import botocore.session
-
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ProcessingInstanceType").enum)
+    return catalog.enum("sagemaker", "ProcessingInstanceType")
 
 
 def endpoint_alarm_specs(args: MonitoringArgs, endpoint: MonitoredEndpoint) -> list[AlarmSpec]:

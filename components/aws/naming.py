@@ -1,7 +1,8 @@
 """The length and pattern rules of the physical names the AWS components set.
 
 Rules come from botocore's service models where AWS publishes the constraint there
-(`_BOTOCORE_SHAPES`), else from the service's documentation (`_DOCUMENTED`). `check_aws_name`
+(`_BOTOCORE_SHAPES`, read from the compact `components/aws/catalog.json`), else from the service's
+documentation (`_DOCUMENTED`). `check_aws_name`
 validates one name; components and the AWS target's preflight call it so a bad name fails before any
 API call.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import functools
 
+from components.aws import catalog
 from components.naming import NameRule
 
 # kind -> (botocore service, shape) where botocore publishes the constraint.
@@ -45,10 +47,8 @@ def aws_name_rule(kind: str) -> NameRule:
         return _DOCUMENTED[kind]
     if kind not in _BOTOCORE_SHAPES:
         raise KeyError(f"no naming rule for {kind!r}")
-    import botocore.session
-
     service, shape = _BOTOCORE_SHAPES[kind]
-    meta = botocore.session.get_session().get_service_model(service).shape_for(shape).metadata
+    meta = catalog.name_constraints(service, shape)
     return NameRule(int(meta.get("min", 1)) or 1, int(meta.get("max", 255)), meta.get("pattern", ".*"),
                     f"botocore {service} {shape}")
 

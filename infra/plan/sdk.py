@@ -28,6 +28,18 @@ def accepted_arguments(cls: type) -> set[str]:
     return set(inspect.signature(cls._internal_init).parameters)  # type: ignore[attr-defined]
 
 
+def _key(name: str) -> str:
+    # Acronyms break the camel -> snake mapping (`publicIPAllocationMethod`), so names compare without underscores.
+    return snake(name).replace("_", "")
+
+
+def keyword_arguments(cls: type, inputs: dict) -> dict:
+    """`inputs` (engine names) as keyword arguments of the SDK class `cls`; raises KeyError on an unknown name."""
+    # `resource_name` / `opts` are the constructor's own; an input of that name is `resource_name_` (AKS pools).
+    accepted = {_key(name): name for name in accepted_arguments(cls) - {"self", "resource_name", "opts"}}
+    return {accepted[_key(key)]: value for key, value in inputs.items()}
+
+
 def unknown_inputs(type_: str, inputs: dict) -> list[str]:
     """Top-level input names that the type's SDK class does not accept (all of them if there is no class)."""
     if type_.startswith("pulumi-python:dynamic"):
@@ -36,9 +48,8 @@ def unknown_inputs(type_: str, inputs: dict) -> list[str]:
     names = sorted(snake(key) for key in inputs)
     if cls is None:
         return names
-    # Acronyms break the camel -> snake mapping (`publicIPAllocationMethod`), so compare without underscores.
-    accepted = {name.replace("_", "") for name in accepted_arguments(cls)}
-    return [n for n in names if n.replace("_", "") not in accepted]
+    accepted = {_key(name) for name in accepted_arguments(cls)}
+    return [n for n in names if _key(n) not in accepted]
 
 
 def accepts_path(type_: str, path: str) -> bool:
@@ -49,9 +60,7 @@ def accepts_path(type_: str, path: str) -> bool:
     module = importlib.import_module(cls.__module__)
     params = inspect.signature(cls._internal_init).parameters  # type: ignore[attr-defined]
     for step in path.split("."):
-        # Acronyms break the camel -> snake mapping (`osDiskSizeGB`), so match without underscores.
-        param = next((p for name, p in params.items() if name.replace("_", "") == snake(step).replace("_", "")),
-                     None)
+        param = next((p for name, p in params.items() if _key(name) == _key(step)), None)
         if param is None:
             return False
         nested = re.search(r"ForwardRef\('(\w+Args)'\)", str(param.annotation))

@@ -16,3 +16,15 @@ def test_engine_names_map_to_sdk_arguments():
 
 def test_a_misspelled_input_is_reported():
     assert unknown_inputs("aws:s3/bucket:Bucket", {"bucket": "b", "forceDestory": True}) == ["force_destory"]
+
+
+def test_recorded_inputs_become_the_sdk_keywords_acronyms_and_clashes_included():
+    """The floor (benchmarks/floor.py) rebuilds every planned resource from its recorded inputs; engine names
+    with acronyms (`publicIPAllocationMethod`) and an input called like the constructor's own `resource_name`
+    (an AKS agent pool's cluster) must land on the SDK's own keyword."""
+    from infra.plan.sdk import keyword_arguments
+
+    ip = sdk_class("azure-native:network:PublicIPAddress")
+    assert keyword_arguments(ip, {"publicIPAllocationMethod": "Static"}) == {"public_ip_allocation_method": "Static"}
+    pool = sdk_class("azure-native:containerservice:AgentPool")
+    assert keyword_arguments(pool, {"resourceName": "aks", "count": 1}) == {"resource_name_": "aks", "count": 1}
