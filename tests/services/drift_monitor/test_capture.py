@@ -64,9 +64,9 @@ def test_capture_is_recognised_by_content_whatever_the_file_name(tmp_path: Path)
     [
         (
             lambda ei: ei.update(data=json.dumps({"instances": [[1, 2]]})),
-            "line 1: has 2 values but there are 3 columns",
+            "line 1: an instance has 2 values but the baseline has 3 columns",
         ),
-        (lambda ei: ei.update(data=json.dumps({"rows": [[1, 2, 3]]})), "line 1: JSON input has no 'instances' list"),
+        (lambda ei: ei.update(data=json.dumps({"rows": [[1, 2, 3]]})), "JSON body has none of"),
         (lambda ei: ei.update(encoding="PROTOBUF"), "line 1: unsupported encoding 'PROTOBUF'"),
         (lambda ei: ei.update(encoding="BASE64", data="%%%"), "line 1: BASE64 data does not decode"),
         (lambda ei: ei.update(data=json.dumps({"instances": [[1, "x", 3]]})), "column 'b': 'x' is not a number"),
@@ -104,3 +104,25 @@ def test_trainer_baseline_against_captured_traffic(tmp_path: Path) -> None:
     out = tmp_path / "2.json"
     assert main(["--baseline", str(artifact / "baseline.csv"), "--current", str(shifted), "--out", str(out)]) == 3
     assert json.loads(out.read_text())["drifted_features"] == [names[0]]
+
+
+def test_since_keeps_only_records_inside_the_window(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    old = json.loads(capture_record([[9.0, 9.0, 9.0]], event_id="old"))
+    new = json.loads(capture_record([[1.0, 2.0, 3.0]], event_id="new"))
+    new["eventMetadata"]["inferenceTime"] = "2024-01-02T10:00:00.000Z"  # old: 2024-01-01T00:00:00Z
+    path = tmp_path / "capture.jsonl"
+    path.write_text(f"{json.dumps(old)}\n{json.dumps(new)}\n")
+    table = load_table(path, expected_names=NAMES, since=datetime(2024, 1, 2, 9, tzinfo=UTC))
+    assert table.values.tolist() == [[1.0, 2.0, 3.0]]
+    assert (table.records, table.outside_window) == (1, 1)
+    with pytest.raises(InputError, match=r"has no data rows \(2 older than the --since-hours window\)"):
+        load_table(path, expected_names=NAMES, since=datetime(2025, 1, 1, tzinfo=UTC))
+
+
+def test_since_hours_on_a_csv_is_an_error(tmp_path: Path) -> None:
+    base = write_csv(tmp_path / "b.csv", NAMES, np.ones((3, 3)))
+    code = main(["--baseline", str(base), "--current", str(base), "--out", str(tmp_path / "r.json"),
+                 "--since-hours", "24"])
+    assert code == 2
