@@ -25,6 +25,7 @@ from services.drift_monitor.publishers import (
     MetricsPublisher,
     PushgatewayPublisher,
 )
+from services.drift_monitor.sources import write_report
 from services.drift_monitor.tables import check_unreadable, load_table
 
 PROG = "python -m services.drift_monitor"
@@ -66,7 +67,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="H",
         help="only capture records whose inferenceTime is within the last H hours (default: all)",
     )
-    p.add_argument("--out", type=Path, required=True, help="where to write the JSON report")
+    p.add_argument(
+        "--out", required=True, help="where to write the JSON report: a local path, s3://bucket/key or gs://bucket/key"
+    )
     p.add_argument("--config", type=Path, help="JSON or TOML file with threshold settings (flags override it)")
     p.add_argument("--ks-pvalue", type=float, help=f"family-wise KS significance level (default: {DEFAULTS.ks_pvalue})")
     p.add_argument("--psi-threshold", type=float, help=f"minimum PSI for drift (default: {DEFAULTS.psi_threshold})")
@@ -134,11 +137,7 @@ def _run(args: argparse.Namespace) -> DriftReport:
     current = load_table(args.current, expected_names=baseline.names, since=since)
     check_unreadable(current, config.max_unreadable_percent)
     report = detect(baseline, current, config)
-    try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(report.to_json(), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(args.out, f"cannot write the report ({exc.strerror}); choose a writable --out") from None
+    write_report(args.out, report.to_json())
     return report
 
 

@@ -91,3 +91,34 @@ def read_sources(location: str, since: datetime | None = None, client: Any = Non
         window = " written in the --since-hours window" if since is not None else ""
         raise InputError(location, f"no objects{window} under this prefix; check the bucket and prefix")
     return found
+
+
+def write_report(location: str, text: str, client: Any = None) -> None:
+    """Write the report to a local path (parents created) or to an ``s3://`` / ``gs://`` object."""
+    parsed = urlparse(location)
+    if parsed.scheme not in REMOTE_SCHEMES:
+        path = Path(location)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(location, f"cannot write the report ({exc.strerror}); choose a writable --out") from None
+        return
+    key = parsed.path.lstrip("/")
+    if not parsed.netloc or not key or key.endswith("/"):
+        raise InputError(location, f"--out needs an object key: {parsed.scheme}://bucket/path/report.json")
+    try:
+        if parsed.scheme == "s3":
+            if client is None:
+                import boto3
+
+                client = boto3.client("s3")
+            client.put_object(Bucket=parsed.netloc, Key=key, Body=text.encode(), ContentType="application/json")
+        else:
+            if client is None:
+                from google.cloud import storage
+
+                client = storage.Client()
+            client.bucket(parsed.netloc).blob(key).upload_from_string(text, content_type="application/json")
+    except Exception as exc:  # SDK errors: no credentials, no bucket, access denied
+        raise InputError(location, f"cannot write the report ({type(exc).__name__}: {exc})") from None

@@ -45,11 +45,10 @@ def test_s3_baseline_and_capture_prefix(aws_env: str, drifted: tuple[bytes, list
     s3.put_object(Bucket="drift-s3", Key="models/svc/3/baseline.csv", Body=base)
     for i, body in enumerate(captures):
         s3.put_object(Bucket="drift-s3", Key=f"capture/svc/2026/12/07/0{i}/part.jsonl", Body=body)
-    out = tmp_path / "report.json"
     code = main(["--baseline", "s3://drift-s3/models/svc/3/baseline.csv", "--current", "s3://drift-s3/capture/svc",
-                 "--since-hours", "2", "--out", str(out)])
+                 "--since-hours", "2", "--out", "s3://drift-s3/reports/svc/latest.json"])
     assert code == 3
-    report = json.loads(out.read_text())
+    report = json.loads(s3.get_object(Bucket="drift-s3", Key="reports/svc/latest.json")["Body"].read())
     assert report["drifted_features"] == ["a"] and report["current"]["rows"] == 2000
     assert report["current"]["path"] == "s3://drift-s3/capture/svc"
 
@@ -60,6 +59,7 @@ def test_s3_baseline_and_capture_prefix(aws_env: str, drifted: tuple[bytes, list
         ("s3://drift-missing-bucket/capture", "cannot be listed or read (NoSuchBucket"),
         ("s3://drift-empty/capture/none", "no objects written in the --since-hours window under this prefix"),
     ],
+    ids=["no-bucket", "empty-window"],
 )
 def test_unusable_prefix_exits_2_naming_it(
     current: str, expected: str, aws_env: str, drifted: tuple[bytes, list[bytes]], tmp_path: Path,
@@ -106,3 +106,12 @@ def test_gcs_baseline_and_capture_prefix(
     assert code == 3
     report = json.loads(out.read_text())
     assert report["drifted_features"] == ["a"] and report["current"]["rows"] == 2000
+
+
+def test_report_to_a_missing_bucket_exits_2(aws_env: str, drifted: tuple[bytes, list[bytes]], tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    base = tmp_path / "b.csv"
+    base.write_bytes(drifted[0])
+    code = main(["--baseline", str(base), "--current", str(base), "--out", "s3://drift-no-reports/r.json"])
+    assert code == 2
+    assert "s3://drift-no-reports/r.json: cannot write the report (NoSuchBucket" in capsys.readouterr().err
