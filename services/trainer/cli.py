@@ -27,7 +27,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="random seed for the train/test split (default: 42)")
     p.add_argument("--test-size", type=float, default=0.2, help="held-out fraction (default: 0.2)")
     p.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help=f"default: {DEFAULT_MODEL_NAME}")
-    p.add_argument("--model-version", help="default: first 12 hex digits of model.onnx's SHA-256")
+    p.add_argument(
+        "--model-version",
+        help="the slot's modelVersion in the stack file: metadata.json's version and the published folder "
+        "(default: first 12 hex digits of model.onnx's SHA-256)",
+    )
     p.add_argument("--git-sha", help="source revision to record (default: git rev-parse HEAD, else 'unknown')")
     p.add_argument(
         "--tracking-uri",
