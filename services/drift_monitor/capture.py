@@ -32,6 +32,7 @@ import csv
 import io
 import json
 import math
+import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,16 +45,39 @@ class UnreadableRecord(ValueError):
     """One capture record the monitor cannot turn into feature rows (the message says why)."""
 
 
+SAMPLE_SEED = 0
+"""Seed of the row sample: the same capture gives the same report."""
+
+
 @dataclass
 class CaptureRows:
-    """What a set of capture files held: feature rows, and the records that could not be read."""
+    """What a set of capture files held: feature rows, and the records that could not be read.
 
+    At most ``max_rows`` rows are kept, a uniform sample of every row seen (reservoir sampling,
+    seeded), so a busy endpoint's day of capture fits in memory and the tests stay fast.
+    """
+
+    max_rows: int | None = None
     rows: list[list[float]] = field(default_factory=list)
+    rows_seen: int = 0
     records: int = 0
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     """``(where, reason)`` of every skipped record, ``where`` being ``<source>: line N``."""
     outside_window: int = 0
     """Records older than the ``since`` cut-off (not counted in ``records``)."""
+
+    _random: random.Random = field(default_factory=lambda: random.Random(SAMPLE_SEED), repr=False)
+
+    def add(self, rows: list[list[float]]) -> None:
+        """Keep ``rows`` (or a uniform sample of everything seen once ``max_rows`` is reached)."""
+        for row in rows:
+            self.rows_seen += 1
+            if self.max_rows is None or len(self.rows) < self.max_rows:
+                self.rows.append(row)
+                continue
+            slot = self._random.randrange(self.rows_seen)
+            if slot < self.max_rows:
+                self.rows[slot] = row
 
     @property
     def unreadable_percent(self) -> float:
@@ -196,13 +220,18 @@ def record_rows(line: str, names: Sequence[str], since: datetime | None = None) 
 
 
 def read_capture(
-    sources: Iterable[tuple[str, str]], names: Sequence[str], since: datetime | None = None, location: str = ""
+    sources: Iterable[tuple[str, str]],
+    names: Sequence[str],
+    since: datetime | None = None,
+    location: str = "",
+    max_rows: int | None = None,
 ) -> CaptureRows:
     """Read ``(source name, text)`` capture files; skip (and record) what cannot be read.
 
-    A skipped record's ``where`` names its source relative to ``location`` and its line.
+    A skipped record's ``where`` names its source relative to ``location`` and its line; with
+    ``max_rows``, a seeded uniform sample of that many rows is kept.
     """
-    result = CaptureRows()
+    result = CaptureRows(max_rows=max_rows)
     for source, text in sources:
         relative = source[len(location) :].lstrip("/") if location and source.startswith(location) else source
         for line_no, line in enumerate(text.splitlines(), start=1):
@@ -218,5 +247,5 @@ def read_capture(
                 result.outside_window += 1
                 continue
             result.records += 1
-            result.rows.extend(rows)
+            result.add(rows)
     return result

@@ -85,6 +85,11 @@ def parser() -> argparse.ArgumentParser:
         help="largest share of unreadable capture records, skipped and reported, before exit 2 "
         f"(default: {DEFAULTS.max_unreadable_percent})",
     )
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        help=f"capture rows compared at most; above it a seeded uniform sample (default: {DEFAULTS.max_rows})",
+    )
     p.add_argument("--cloudwatch", action="store_true", help="publish metrics to CloudWatch")
     p.add_argument("--cloudwatch-namespace", default=DEFAULT_NAMESPACE, help=f"default: {DEFAULT_NAMESPACE}")
     p.add_argument(
@@ -126,6 +131,7 @@ def _run(args: argparse.Namespace) -> DriftReport:
             "psi_bins": args.psi_bins,
             "correction": args.correction,
             "max_unreadable_percent": args.max_unreadable_percent,
+            "max_rows": args.max_rows,
         },
     )
     since = None
@@ -134,7 +140,7 @@ def _run(args: argparse.Namespace) -> DriftReport:
             raise InputError(None, f"--since-hours must be > 0, got {args.since_hours:g}")
         since = datetime.now(UTC) - timedelta(hours=args.since_hours)
     baseline = load_table(args.baseline)
-    current = load_table(args.current, expected_names=baseline.names, since=since)
+    current = load_table(args.current, expected_names=baseline.names, since=since, max_rows=config.max_rows)
     check_unreadable(current, config.max_unreadable_percent)
     report = detect(baseline, current, config)
     write_report(args.out, report.to_json())

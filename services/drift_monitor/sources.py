@@ -73,16 +73,24 @@ def _gcs(bucket: str, prefix: str, since: datetime | None, client: Any) -> Itera
         yield uri, _text(uri, blob.download_as_bytes())
 
 
-def read_sources(location: str, since: datetime | None = None, client: Any = None) -> list[tuple[str, str]]:
-    """``(name, text)`` of every file at ``location`` (see the module docstring); InputError if none."""
+def iter_sources(location: str, since: datetime | None = None, client: Any = None) -> Iterator[tuple[str, str]]:
+    """``(name, text)`` of every file at ``location``, one at a time (see the module docstring).
+
+    Objects are fetched as they are consumed, so a day of capture never sits in memory at once.
+    Raises InputError for an unreadable location, or a prefix without objects.
+    """
     parsed = urlparse(location)
     if parsed.scheme not in REMOTE_SCHEMES:
-        return list(_local(Path(location)))
+        yield from _local(Path(location))
+        return
     if not parsed.netloc:
         raise InputError(location, f"missing bucket name; expected {parsed.scheme}://bucket/prefix")
     reader = _s3 if parsed.scheme == "s3" else _gcs
+    found = False
     try:
-        found = list(reader(parsed.netloc, parsed.path.lstrip("/"), since, client))
+        for item in reader(parsed.netloc, parsed.path.lstrip("/"), since, client):
+            found = True
+            yield item
     except InputError:
         raise
     except Exception as exc:  # SDK errors: no credentials, no bucket, access denied
@@ -90,7 +98,6 @@ def read_sources(location: str, since: datetime | None = None, client: Any = Non
     if not found:
         window = " written in the --since-hours window" if since is not None else ""
         raise InputError(location, f"no objects{window} under this prefix; check the bucket and prefix")
-    return found
 
 
 def write_report(location: str, text: str, client: Any = None) -> None:

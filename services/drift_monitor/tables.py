@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ import numpy as np
 
 from services.drift_monitor.capture import read_capture
 from services.drift_monitor.errors import InputError
-from services.drift_monitor.sources import read_sources
+from services.drift_monitor.sources import iter_sources
 
 CAPTURE_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 
@@ -48,6 +49,8 @@ class Table:
     """``(where, reason)`` of every capture record skipped."""
     outside_window: int = 0
     """Capture records older than the ``since`` cut-off."""
+    rows_seen: int | None = None
+    """Capture rows read, of which ``rows`` were kept (a uniform sample above ``max_rows``)."""
 
     @property
     def rows(self) -> int:
@@ -97,9 +100,9 @@ def _read_csv(path: Path, text: str) -> Table:
     return Table(str(path), "csv", names, _to_array(path, names, rows))
 
 
-def _capture_table(location: str, sources: list[tuple[str, str]], names: tuple[str, ...],
-                   since: datetime | None) -> Table:
-    captured = read_capture(sources, names, since, location)
+def _capture_table(location: str, sources: Iterable[tuple[str, str]], names: tuple[str, ...],
+                   since: datetime | None, max_rows: int | None) -> Table:
+    captured = read_capture(sources, names, since, location, max_rows)
     if not captured.rows:
         if captured.unreadable:
             where, reason = captured.unreadable[0]
@@ -107,24 +110,28 @@ def _capture_table(location: str, sources: list[tuple[str, str]], names: tuple[s
         window = f" ({captured.outside_window} older than the --since-hours window)" if captured.outside_window else ""
         raise InputError(location, f"has no data rows{window}; drift needs at least one row of features")
     return Table(location, "capture", names, np.array(captured.rows, dtype=np.float64), captured.records,
-                 tuple(captured.unreadable), captured.outside_window)
+                 tuple(captured.unreadable), captured.outside_window, captured.rows_seen)
 
 
 def load_table(path: Path | str, expected_names: Sequence[str] | None = None, *,
-               since: datetime | None = None) -> Table:
+               since: datetime | None = None, max_rows: int | None = None) -> Table:
     """Read ``path`` (see the module docstring); with ``expected_names`` (the baseline's), align columns
-    to them or fail. ``since`` keeps capture records whose ``inferenceTime`` is not older."""
+    to them or fail. ``since`` keeps capture records whose ``inferenceTime`` is not older; ``max_rows``
+    keeps a seeded uniform sample of that many capture rows."""
     location = str(path)
-    sources = read_sources(location, since)
-    if not sources:
+    sources = iter_sources(location, since)
+    first = next(sources, None)
+    if first is None:
         raise InputError(location, "holds no files; expected a CSV or data-capture JSON lines")
-    if len(sources) > 1 or _is_capture(Path(sources[0][0]), sources[0][1]):
+    second = next(sources, None)
+    if second is not None or _is_capture(Path(first[0]), first[1]):
         if expected_names is None:
             raise InputError(location, "a data-capture file has no column names; use a CSV baseline with a header")
-        return _capture_table(location, sources, tuple(expected_names), since)
+        found = itertools.chain([first], [second] if second is not None else [], sources)
+        return _capture_table(location, found, tuple(expected_names), since, max_rows)
     if since is not None:
         raise InputError(location, "--since-hours needs data-capture records (a CSV has no inference times)")
-    table = _read_csv(Path(sources[0][0]), sources[0][1])
+    table = _read_csv(Path(first[0]), first[1])
     if expected_names is None or table.names == tuple(expected_names):
         return table
     missing = [name for name in expected_names if name not in table.names]

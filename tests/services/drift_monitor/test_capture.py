@@ -126,3 +126,27 @@ def test_since_hours_on_a_csv_is_an_error(tmp_path: Path) -> None:
     code = main(["--baseline", str(base), "--current", str(base), "--out", str(tmp_path / "r.json"),
                  "--since-hours", "24"])
     assert code == 2
+
+
+def test_max_rows_keeps_a_seeded_uniform_sample(tmp_path: Path) -> None:
+    """A busy endpoint's day of capture is sampled, not held whole: same input, same sample."""
+    rows = np.arange(3000, dtype=float).reshape(1000, 3)
+    path = _write_capture(tmp_path / "capture.jsonl", rows)
+    first = load_table(path, expected_names=NAMES, max_rows=200)
+    again = load_table(path, expected_names=NAMES, max_rows=200)
+    assert (first.rows, first.rows_seen, first.records) == (200, 1000, 100)
+    np.testing.assert_array_equal(first.values, again.values)
+    kept = {tuple(row) for row in first.values.tolist()}
+    assert kept <= {tuple(row) for row in rows.tolist()} and len(kept) == 200
+    assert first.values[:, 0].max() > 2000  # late rows are kept too, not just the first 200
+
+
+def test_max_rows_is_reported_and_checked(tmp_path: Path) -> None:
+    baseline, current = normal_tables(seed=3)
+    base = write_csv(tmp_path / "b.csv", NAMES, baseline)
+    capture = _write_capture(tmp_path / "c.jsonl", current)
+    out = tmp_path / "r.json"
+    assert main(["--baseline", str(base), "--current", str(capture), "--out", str(out), "--max-rows", "500"]) == 0
+    report = json.loads(out.read_text())
+    assert (report["current"]["rows"], report["current"]["rows_seen"], report["config"]["max_rows"]) == (500, 2000, 500)
+    assert main(["--baseline", str(base), "--current", str(capture), "--out", str(out), "--max-rows", "5"]) == 2
