@@ -83,6 +83,20 @@ def test_a_published_version_is_immutable(artifact_dir: Path, tmp_path: Path, aw
     assert body == (artifact_dir / "baseline.csv").read_bytes()
 
 
+def test_a_publish_cut_short_is_finished_by_running_it_again(artifact_dir: Path, aws_env: str) -> None:
+    """The archive goes last, so a folder without it is incomplete, and publishing again completes it."""
+    s3 = _s3(aws_env)
+    s3.create_bucket(Bucket="artifacts-halfway")
+    target = destination("s3://artifacts-halfway", "fraud-detector", "10")
+    upload_artifacts(artifact_dir, target, client=s3)
+    s3.delete_object(Bucket="artifacts-halfway", Key=target.key("model.tar.gz"))  # as if the run died there
+
+    upload_artifacts(artifact_dir, target, client=s3)
+
+    body = s3.get_object(Bucket="artifacts-halfway", Key=target.key("model.tar.gz"))["Body"].read()
+    assert body == (artifact_dir / "model.tar.gz").read_bytes()
+
+
 def test_cli_trains_and_publishes_using_the_aws_environment(tmp_path: Path, aws_env: str) -> None:
     _s3(aws_env).create_bucket(Bucket="artifacts-cli")
     out = tmp_path / "model"
