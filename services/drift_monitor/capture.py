@@ -45,6 +45,8 @@ class UnreadableRecord(ValueError):
     """One capture record the monitor cannot turn into feature rows (the message says why)."""
 
 
+EXAMPLES = 5
+"""Skipped records kept as examples (the count covers them all)."""
 SAMPLE_SEED = 0
 """Seed of the row sample: the same capture gives the same report."""
 
@@ -61,8 +63,10 @@ class CaptureRows:
     rows: list[list[float]] = field(default_factory=list)
     rows_seen: int = 0
     records: int = 0
-    unreadable: list[tuple[str, str]] = field(default_factory=list)
-    """``(where, reason)`` of every skipped record, ``where`` being ``<source>: line N``."""
+    unreadable: int = 0
+    """Records skipped because they could not be read."""
+    examples: list[tuple[str, str]] = field(default_factory=list)
+    """``(where, reason)`` of the first ``EXAMPLES`` skipped records, ``where`` being ``<source>: line N``."""
     outside_window: int = 0
     """Records older than the ``since`` cut-off (not counted in ``records``)."""
 
@@ -82,7 +86,7 @@ class CaptureRows:
     @property
     def unreadable_percent(self) -> float:
         """Share of records skipped, in percent (0 when there were none)."""
-        return 100.0 * len(self.unreadable) / self.records if self.records else 0.0
+        return 100.0 * self.unreadable / self.records if self.records else 0.0
 
 
 def _number(value: Any, column: str) -> float:
@@ -241,7 +245,9 @@ def read_capture(
                 rows = record_rows(line, names, since)
             except UnreadableRecord as exc:
                 result.records += 1
-                result.unreadable.append((f"{relative}: line {line_no}" if relative else f"line {line_no}", str(exc)))
+                result.unreadable += 1
+                if len(result.examples) < EXAMPLES:
+                    result.examples.append((f"{relative}: line {line_no}" if relative else f"line {line_no}", str(exc)))
                 continue
             if rows is None:
                 result.outside_window += 1

@@ -116,9 +116,6 @@ class DriftReport:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
-UNREADABLE_EXAMPLES = 5
-
-
 def _describe(table: Table) -> dict[str, Any]:
     described: dict[str, Any] = {"path": table.path, "format": table.format, "rows": table.rows}
     if table.records is not None:
@@ -126,8 +123,8 @@ def _describe(table: Table) -> dict[str, Any]:
             "records": table.records,
             "records_outside_window": table.outside_window,
             "rows_seen": table.rows_seen,
-            "unreadable_records": len(table.unreadable),
-            "unreadable_examples": [f"{where}: {reason}" for where, reason in table.unreadable[:UNREADABLE_EXAMPLES]],
+            "unreadable_records": table.unreadable,
+            "unreadable_examples": [f"{where}: {reason}" for where, reason in table.unreadable_examples],
         }
     return described
 

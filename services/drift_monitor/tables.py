@@ -45,8 +45,10 @@ class Table:
     values: np.ndarray
     records: int | None = None
     """Capture records read (None for a CSV)."""
-    unreadable: tuple[tuple[str, str], ...] = ()
-    """``(where, reason)`` of every capture record skipped."""
+    unreadable: int = 0
+    """Capture records skipped because they could not be read."""
+    unreadable_examples: tuple[tuple[str, str], ...] = ()
+    """``(where, reason)`` of the first few skipped records."""
     outside_window: int = 0
     """Capture records older than the ``since`` cut-off."""
     rows_seen: int | None = None
@@ -105,12 +107,12 @@ def _capture_table(location: str, sources: Iterable[tuple[str, str]], names: tup
     captured = read_capture(sources, names, since, location, max_rows)
     if not captured.rows:
         if captured.unreadable:
-            where, reason = captured.unreadable[0]
+            where, reason = captured.examples[0]
             raise InputError(location, f"none of {captured.records} capture record(s) is readable; {where}: {reason}")
         window = f" ({captured.outside_window} older than the --since-hours window)" if captured.outside_window else ""
         raise InputError(location, f"has no data rows{window}; drift needs at least one row of features")
     return Table(location, "capture", names, np.array(captured.rows, dtype=np.float64), captured.records,
-                 tuple(captured.unreadable), captured.outside_window, captured.rows_seen)
+                 captured.unreadable, tuple(captured.examples), captured.outside_window, captured.rows_seen)
 
 
 def load_table(path: Path | str, expected_names: Sequence[str] | None = None, *,
@@ -150,11 +152,11 @@ def check_unreadable(table: Table, max_percent: float) -> None:
     """Fail (InputError) when more than ``max_percent`` of the capture records were unreadable."""
     if not table.unreadable or table.records is None:
         return
-    share = 100.0 * len(table.unreadable) / table.records
+    share = 100.0 * table.unreadable / table.records
     if share > max_percent:
-        where, reason = table.unreadable[0]
+        where, reason = table.unreadable_examples[0]
         raise InputError(
             table.path,
-            f"{len(table.unreadable)} of {table.records} capture records unreadable ({share:.1f}% > "
+            f"{table.unreadable} of {table.records} capture records unreadable ({share:.1f}% > "
             f"max_unreadable_percent {max_percent:g}); first: {where}: {reason}",
         )

@@ -107,7 +107,7 @@ def test_the_monitor_reads_exactly_the_rows_the_server_captured(
 
     table = load_table(capture, expected_names=names)
 
-    assert table.format == "capture" and table.unreadable == ()
+    assert table.format == "capture" and table.unreadable == 0
     np.testing.assert_array_equal(table.values, rows)
 
 
@@ -181,3 +181,16 @@ def test_more_unreadable_records_than_the_limit_exit_2(
     assert result == 2 and len(err.strip().splitlines()) == 1
     assert f"{bad} of 100 capture records unreadable" in err and "max_unreadable_percent" in err
     assert not (tmp_path / "r.json").exists()
+
+
+def test_every_skipped_record_is_counted_but_only_the_first_five_are_listed(
+    names: list[str], rows: np.ndarray, artifact: Path, tmp_path: Path
+) -> None:
+    capture = _mixed_capture(tmp_path, names, rows, good=30, bad=20)
+    out = tmp_path / "report.json"
+    args = ["--baseline", str(artifact / "baseline.csv"), "--current", str(capture), "--out", str(out)]
+    assert main([*args, "--max-unreadable-percent", "50"]) in (0, 3)
+    current = json.loads(out.read_text())["current"]
+    assert current["unreadable_records"] == 20
+    assert [example.split(":")[0] for example in current["unreadable_examples"]] == [
+        f"line {n}" for n in range(31, 36)]
