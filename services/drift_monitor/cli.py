@@ -1,13 +1,16 @@
-"""Command line: ``python -m services.drift_monitor --baseline FILE --current FILE --out REPORT.json``.
+"""Command line: ``python -m services.drift_monitor --baseline LOCATION --current LOCATION --out REPORT.json``.
 
+A location is a local file or folder, or ``s3://bucket/prefix`` / ``gs://bucket/prefix``.
 Exit codes: 0 no feature drifted, 3 at least one did, 2 bad input or arguments (one line on
-stderr naming the file and what to fix), 1 the report was written but publishing metrics failed.
+stderr naming the file and what to fix; also when more than ``max_unreadable_percent`` of the
+capture records are unreadable), 1 the report was written but publishing metrics failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,7 +25,8 @@ from services.drift_monitor.publishers import (
     MetricsPublisher,
     PushgatewayPublisher,
 )
-from services.drift_monitor.tables import load_table
+from services.drift_monitor.sources import write_report
+from services.drift_monitor.tables import check_unreadable, load_table
 
 PROG = "python -m services.drift_monitor"
 EXIT_OK, EXIT_PUBLISH_FAILED, EXIT_BAD_INPUT, EXIT_DRIFT = 0, 1, 2, 3
@@ -46,14 +50,26 @@ def _key_value(text: str) -> tuple[str, str]:
 def parser() -> argparse.ArgumentParser:
     """The argument parser (every option documents its default)."""
     p = _Parser(prog=PROG, description=__doc__.splitlines()[0])
-    p.add_argument("--baseline", type=Path, required=True, help="baseline CSV with a header (e.g. baseline.csv)")
+    p.add_argument(
+        "--baseline",
+        required=True,
+        help="baseline CSV with a header (e.g. baseline.csv): a local path, s3://bucket/key or gs://bucket/key",
+    )
     p.add_argument(
         "--current",
-        type=Path,
         required=True,
-        help="current data: CSV with a header, or data-capture JSON lines",
+        help="current data: a CSV with a header, or data-capture JSON lines (a file, a folder, "
+        "or every object under s3://bucket/prefix or gs://bucket/prefix)",
     )
-    p.add_argument("--out", type=Path, required=True, help="where to write the JSON report")
+    p.add_argument(
+        "--since-hours",
+        type=float,
+        metavar="H",
+        help="only capture records whose inferenceTime is within the last H hours (default: all)",
+    )
+    p.add_argument(
+        "--out", required=True, help="where to write the JSON report: a local path, s3://bucket/key or gs://bucket/key"
+    )
     p.add_argument("--config", type=Path, help="JSON or TOML file with threshold settings (flags override it)")
     p.add_argument("--ks-pvalue", type=float, help=f"family-wise KS significance level (default: {DEFAULTS.ks_pvalue})")
     p.add_argument("--psi-threshold", type=float, help=f"minimum PSI for drift (default: {DEFAULTS.psi_threshold})")
@@ -62,6 +78,17 @@ def parser() -> argparse.ArgumentParser:
         "--correction",
         choices=statistics.CORRECTIONS,
         help=f"multiple-testing correction (default: {DEFAULTS.correction})",
+    )
+    p.add_argument(
+        "--max-unreadable-percent",
+        type=float,
+        help="largest share of unreadable capture records, skipped and reported, before exit 2 "
+        f"(default: {DEFAULTS.max_unreadable_percent})",
+    )
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        help=f"capture rows compared at most; above it a seeded uniform sample (default: {DEFAULTS.max_rows})",
     )
     p.add_argument("--cloudwatch", action="store_true", help="publish metrics to CloudWatch")
     p.add_argument("--cloudwatch-namespace", default=DEFAULT_NAMESPACE, help=f"default: {DEFAULT_NAMESPACE}")
@@ -103,16 +130,20 @@ def _run(args: argparse.Namespace) -> DriftReport:
             "psi_threshold": args.psi_threshold,
             "psi_bins": args.psi_bins,
             "correction": args.correction,
+            "max_unreadable_percent": args.max_unreadable_percent,
+            "max_rows": args.max_rows,
         },
     )
+    since = None
+    if args.since_hours is not None:
+        if not args.since_hours > 0:
+            raise InputError(None, f"--since-hours must be > 0, got {args.since_hours:g}")
+        since = datetime.now(UTC) - timedelta(hours=args.since_hours)
     baseline = load_table(args.baseline)
-    current = load_table(args.current, expected_names=baseline.names)
+    current = load_table(args.current, expected_names=baseline.names, since=since, max_rows=config.max_rows)
+    check_unreadable(current, config.max_unreadable_percent)
     report = detect(baseline, current, config)
-    try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(report.to_json(), encoding="utf-8")
-    except OSError as exc:
-        raise InputError(args.out, f"cannot write the report ({exc.strerror}); choose a writable --out") from None
+    write_report(args.out, report.to_json())
     return report
 
 
@@ -131,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         print(f"no drift in {len(report.features)} features (report: {args.out})")
+    if report.current.get("unreadable_records"):
+        print(
+            f"skipped {report.current['unreadable_records']} of {report.current['records']} unreadable capture "
+            f"records (first: {report.current['unreadable_examples'][0]})"
+        )
     for publisher in _publishers(args):
         try:
             publisher.publish(report)

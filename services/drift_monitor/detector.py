@@ -36,6 +36,10 @@ class DriftConfig:
     """Floor for empty-bin proportions in PSI."""
     correction: str = "holm"
     """Multiple-testing correction: holm, bonferroni, bh or none."""
+    max_unreadable_percent: float = 1.0
+    """Largest share of unreadable capture records (skipped) before the run fails with exit 2."""
+    max_rows: int = 100_000
+    """Capture rows compared at most: above it, a seeded uniform sample of every row read."""
 
     def problems(self) -> list[str]:
         """Every invalid field, described (empty when the config is usable)."""
@@ -48,6 +52,10 @@ class DriftConfig:
             found.append(f"psi_bins must be >= 2, got {self.psi_bins}")
         if not 0.0 < self.psi_epsilon < 1.0:
             found.append(f"psi_epsilon must be between 0 and 1 (exclusive), got {self.psi_epsilon}")
+        if not 0.0 <= self.max_unreadable_percent <= 100.0:
+            found.append(f"max_unreadable_percent must be between 0 and 100, got {self.max_unreadable_percent}")
+        if self.max_rows < 100:
+            found.append(f"max_rows must be >= 100, got {self.max_rows}")
         if self.correction not in statistics.CORRECTIONS:
             found.append(f"correction must be one of {', '.join(statistics.CORRECTIONS)}, got {self.correction!r}")
         return found
@@ -109,7 +117,16 @@ class DriftReport:
 
 
 def _describe(table: Table) -> dict[str, Any]:
-    return {"path": table.path, "format": table.format, "rows": table.rows}
+    described: dict[str, Any] = {"path": table.path, "format": table.format, "rows": table.rows}
+    if table.records is not None:
+        described |= {
+            "records": table.records,
+            "records_outside_window": table.outside_window,
+            "rows_seen": table.rows_seen,
+            "unreadable_records": table.unreadable,
+            "unreadable_examples": [f"{where}: {reason}" for where, reason in table.unreadable_examples],
+        }
+    return described
 
 
 def detect(baseline: Table, current: Table, config: DriftConfig | None = None) -> DriftReport:

@@ -1,23 +1,27 @@
 """Load baseline and current data into numeric tables, with errors a user can act on.
 
-Two formats, told apart by the file name (``.jsonl``/``.ndjson``/``.json`` means data capture) or,
+A location is a local file or folder, or an ``s3://`` / ``gs://`` prefix (``sources.py``). Two
+formats, told apart by the file name (``.jsonl``/``.ndjson``/``.json`` means data capture) or,
 failing that, by the first character (``{`` means data capture):
 
-- CSV with a header row naming the features (the trainer's ``baseline.csv`` is one).
-- SageMaker data-capture JSON lines (see ``capture.py``); these carry no column names, so the
-  baseline's are used and the baseline itself must be a CSV.
+- CSV with a header row naming the features (the trainer's ``baseline.csv`` is one); one file.
+- Data-capture JSON lines (see ``capture.py``), any number of files; these carry no column
+  names, so the baseline's are used and the baseline itself must be a CSV. Records that cannot
+  be read are skipped and counted (``Table.unreadable``); ``check_unreadable`` applies the limit.
 
-Every value must be a finite number. Columns of the current data are matched to the baseline by
-name (order may differ); a missing or extra column is an error.
+Every CSV value must be a finite number. Columns of the current data are matched to the baseline
+by name (order may differ); a missing or extra column is an error.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,7 @@ import numpy as np
 
 from services.drift_monitor.capture import read_capture
 from services.drift_monitor.errors import InputError
+from services.drift_monitor.sources import iter_sources
 
 CAPTURE_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
 
@@ -38,24 +43,21 @@ class Table:
     """``"csv"`` or ``"capture"``."""
     names: tuple[str, ...]
     values: np.ndarray
+    records: int | None = None
+    """Capture records read (None for a CSV)."""
+    unreadable: int = 0
+    """Capture records skipped because they could not be read."""
+    unreadable_examples: tuple[tuple[str, str], ...] = ()
+    """``(where, reason)`` of the first few skipped records."""
+    outside_window: int = 0
+    """Capture records older than the ``since`` cut-off."""
+    rows_seen: int | None = None
+    """Capture rows read, of which ``rows`` were kept (a uniform sample above ``max_rows``)."""
 
     @property
     def rows(self) -> int:
         """Number of data rows."""
         return int(self.values.shape[0])
-
-
-def _read_text(path: Path) -> str:
-    if not path.exists():
-        raise InputError(path, "file not found; check the path")
-    if path.is_dir():
-        raise InputError(path, "is a directory; pass the data file itself")
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(path, "is not UTF-8 text; expected CSV or JSON lines") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot be read ({exc.strerror})") from None
 
 
 def _is_capture(path: Path, text: str) -> bool:
@@ -100,25 +102,61 @@ def _read_csv(path: Path, text: str) -> Table:
     return Table(str(path), "csv", names, _to_array(path, names, rows))
 
 
-def load_table(path: Path | str, expected_names: Sequence[str] | None = None) -> Table:
-    """Read ``path``; with ``expected_names`` (the baseline's), align columns to them or fail."""
-    path = Path(path)
-    text = _read_text(path)
-    if _is_capture(path, text):
+def _capture_table(location: str, sources: Iterable[tuple[str, str]], names: tuple[str, ...],
+                   since: datetime | None, max_rows: int | None) -> Table:
+    captured = read_capture(sources, names, since, location, max_rows)
+    if not captured.rows:
+        if captured.unreadable:
+            where, reason = captured.examples[0]
+            raise InputError(location, f"none of {captured.records} capture record(s) is readable; {where}: {reason}")
+        window = f" ({captured.outside_window} older than the --since-hours window)" if captured.outside_window else ""
+        raise InputError(location, f"has no data rows{window}; drift needs at least one row of features")
+    return Table(location, "capture", names, np.array(captured.rows, dtype=np.float64), captured.records,
+                 captured.unreadable, tuple(captured.examples), captured.outside_window, captured.rows_seen)
+
+
+def load_table(path: Path | str, expected_names: Sequence[str] | None = None, *,
+               since: datetime | None = None, max_rows: int | None = None) -> Table:
+    """Read ``path`` (see the module docstring); with ``expected_names`` (the baseline's), align columns
+    to them or fail. ``since`` keeps capture records whose ``inferenceTime`` is not older; ``max_rows``
+    keeps a seeded uniform sample of that many capture rows."""
+    location = str(path)
+    sources = iter_sources(location, since)
+    first = next(sources, None)
+    if first is None:
+        raise InputError(location, "holds no files; expected a CSV or data-capture JSON lines")
+    second = next(sources, None)
+    if second is not None or _is_capture(Path(first[0]), first[1]):
         if expected_names is None:
-            raise InputError(path, "a data-capture file has no column names; use a CSV baseline with a header")
-        names = tuple(expected_names)
-        return Table(str(path), "capture", names, _to_array(path, names, read_capture(path, text, names)))
-    table = _read_csv(path, text)
+            raise InputError(location, "a data-capture file has no column names; use a CSV baseline with a header")
+        found = itertools.chain([first], [second] if second is not None else [], sources)
+        return _capture_table(location, found, tuple(expected_names), since, max_rows)
+    if since is not None:
+        raise InputError(location, "--since-hours needs data-capture records (a CSV has no inference times)")
+    table = _read_csv(Path(first[0]), first[1])
     if expected_names is None or table.names == tuple(expected_names):
         return table
     missing = [name for name in expected_names if name not in table.names]
     extra = [name for name in table.names if name not in expected_names]
     if missing or extra:
         raise InputError(
-            path,
+            location,
             f"columns do not match the baseline (missing {missing}, unexpected {extra}); "
             "the current data must have the baseline's feature columns",
         )
     order = [table.names.index(name) for name in expected_names]
     return Table(table.path, table.format, tuple(expected_names), table.values[:, order])
+
+
+def check_unreadable(table: Table, max_percent: float) -> None:
+    """Fail (InputError) when more than ``max_percent`` of the capture records were unreadable."""
+    if not table.unreadable or table.records is None:
+        return
+    share = 100.0 * table.unreadable / table.records
+    if share > max_percent:
+        where, reason = table.unreadable_examples[0]
+        raise InputError(
+            table.path,
+            f"{table.unreadable} of {table.records} capture records unreadable ({share:.1f}% > "
+            f"max_unreadable_percent {max_percent:g}); first: {where}: {reason}",
+        )

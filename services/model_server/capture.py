@@ -7,8 +7,12 @@ Each captured request becomes one line::
      "eventMetadata": {"eventId", "inferenceTime", "inferenceId"?},
      "eventVersion": "0"}
 
-so SageMaker Model Monitor and ``services.drift_monitor`` read it unchanged. ``encoding`` is ``JSON``
-or ``CSV`` for those content types (data kept as text) and ``BASE64`` otherwise. Serving never
+so SageMaker Model Monitor and ``services.drift_monitor`` read it unchanged. This is the one capture
+format of every contract: ``data`` is the request body as sent (SageMaker JSON or CSV with or
+without a header, Vertex ``{"instances"}``, Azure ``{"data"}``, V2 JSON tensors; a V2 binary-extension
+request is handed over as its JSON V2 body), and the monitor reads each (tests/services/drift_monitor/
+test_server_capture.py sends every contract through the server and reads the capture back).
+``encoding`` is ``JSON`` or ``CSV`` for those content types (data kept as text) and ``BASE64`` otherwise. Serving never
 waits on the sink: sampling is a random draw, records go to a bounded queue drained by one thread.
 """
 

@@ -6,7 +6,16 @@ model, its metadata contract and the baseline statistics used by the drift monit
 Model Monitor. See README.md for the directory layout.
 """
 
+from services.trainer.package import pack_model
 from services.trainer.training import DEFAULT_MODEL_NAME, train
-from services.trainer.upload import UploadError, upload_artifacts
+from services.trainer.upload import Destination, UploadError, destination, upload_artifacts
 
-__all__ = ["DEFAULT_MODEL_NAME", "UploadError", "train", "upload_artifacts"]
+__all__ = [
+    "DEFAULT_MODEL_NAME",
+    "Destination",
+    "UploadError",
+    "destination",
+    "pack_model",
+    "train",
+    "upload_artifacts",
+]

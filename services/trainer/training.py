@@ -9,6 +9,7 @@ from typing import Any
 
 from services.trainer import baseline, metadata, model, onnx_export, tracking
 from services.trainer.dataset import DATASET_ID, load_dataset
+from services.trainer.package import ARCHIVE, pack_model
 
 DEFAULT_MODEL_NAME = "breast-cancer-classifier"
 
@@ -70,6 +71,7 @@ def train(
 
     artifacts = {
         "model": MODEL_FILE,
+        "model_archive": ARCHIVE,
         "baseline_csv": BASELINE_CSV,
         "baseline_summary": BASELINE_SUMMARY,
         "statistics": STATISTICS_FILE,
@@ -109,6 +111,7 @@ def train(
         (out_dir / filename).write_text(_json_text(content), encoding="utf-8")
     statistics = baseline.statistics(feature_names, data.x_train)
     (out_dir / STATISTICS_FILE).write_text(_json_text(statistics, compact=True), encoding="utf-8")
+    pack_model(out_dir)  # model.onnx + metadata.json, as the endpoints read them
 
     if log_to_mlflow:
         tracking.log_run(

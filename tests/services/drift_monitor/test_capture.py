@@ -64,9 +64,9 @@ def test_capture_is_recognised_by_content_whatever_the_file_name(tmp_path: Path)
     [
         (
             lambda ei: ei.update(data=json.dumps({"instances": [[1, 2]]})),
-            "line 1: has 2 values but there are 3 columns",
+            "line 1: an instance has 2 values but the baseline has 3 columns",
         ),
-        (lambda ei: ei.update(data=json.dumps({"rows": [[1, 2, 3]]})), "line 1: JSON input has no 'instances' list"),
+        (lambda ei: ei.update(data=json.dumps({"rows": [[1, 2, 3]]})), "JSON body has none of"),
         (lambda ei: ei.update(encoding="PROTOBUF"), "line 1: unsupported encoding 'PROTOBUF'"),
         (lambda ei: ei.update(encoding="BASE64", data="%%%"), "line 1: BASE64 data does not decode"),
         (lambda ei: ei.update(data=json.dumps({"instances": [[1, "x", 3]]})), "column 'b': 'x' is not a number"),
@@ -104,3 +104,49 @@ def test_trainer_baseline_against_captured_traffic(tmp_path: Path) -> None:
     out = tmp_path / "2.json"
     assert main(["--baseline", str(artifact / "baseline.csv"), "--current", str(shifted), "--out", str(out)]) == 3
     assert json.loads(out.read_text())["drifted_features"] == [names[0]]
+
+
+def test_since_keeps_only_records_inside_the_window(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    old = json.loads(capture_record([[9.0, 9.0, 9.0]], event_id="old"))
+    new = json.loads(capture_record([[1.0, 2.0, 3.0]], event_id="new"))
+    new["eventMetadata"]["inferenceTime"] = "2024-01-02T10:00:00.000Z"  # old: 2024-01-01T00:00:00Z
+    path = tmp_path / "capture.jsonl"
+    path.write_text(f"{json.dumps(old)}\n{json.dumps(new)}\n")
+    table = load_table(path, expected_names=NAMES, since=datetime(2024, 1, 2, 9, tzinfo=UTC))
+    assert table.values.tolist() == [[1.0, 2.0, 3.0]]
+    assert (table.records, table.outside_window) == (1, 1)
+    with pytest.raises(InputError, match=r"has no data rows \(2 older than the --since-hours window\)"):
+        load_table(path, expected_names=NAMES, since=datetime(2025, 1, 1, tzinfo=UTC))
+
+
+def test_since_hours_on_a_csv_is_an_error(tmp_path: Path) -> None:
+    base = write_csv(tmp_path / "b.csv", NAMES, np.ones((3, 3)))
+    code = main(["--baseline", str(base), "--current", str(base), "--out", str(tmp_path / "r.json"),
+                 "--since-hours", "24"])
+    assert code == 2
+
+
+def test_max_rows_keeps_a_seeded_uniform_sample(tmp_path: Path) -> None:
+    """A busy endpoint's day of capture is sampled, not held whole: same input, same sample."""
+    rows = np.arange(3000, dtype=float).reshape(1000, 3)
+    path = _write_capture(tmp_path / "capture.jsonl", rows)
+    first = load_table(path, expected_names=NAMES, max_rows=200)
+    again = load_table(path, expected_names=NAMES, max_rows=200)
+    assert (first.rows, first.rows_seen, first.records) == (200, 1000, 100)
+    np.testing.assert_array_equal(first.values, again.values)
+    kept = {tuple(row) for row in first.values.tolist()}
+    assert kept <= {tuple(row) for row in rows.tolist()} and len(kept) == 200
+    assert first.values[:, 0].max() > 2000  # late rows are kept too, not just the first 200
+
+
+def test_max_rows_is_reported_and_checked(tmp_path: Path) -> None:
+    baseline, current = normal_tables(seed=3)
+    base = write_csv(tmp_path / "b.csv", NAMES, baseline)
+    capture = _write_capture(tmp_path / "c.jsonl", current)
+    out = tmp_path / "r.json"
+    assert main(["--baseline", str(base), "--current", str(capture), "--out", str(out), "--max-rows", "500"]) == 0
+    report = json.loads(out.read_text())
+    assert (report["current"]["rows"], report["current"]["rows_seen"], report["config"]["max_rows"]) == (500, 2000, 500)
+    assert main(["--baseline", str(base), "--current", str(capture), "--out", str(out), "--max-rows", "5"]) == 2

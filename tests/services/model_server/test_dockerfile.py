@@ -4,42 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests.services.dockerfile import COMPILERS, Stage, dockerignore, parse
+
 SERVICE = Path(__file__).resolve().parents[3] / "services" / "model_server"
-COMPILERS = re.compile(r"\b(gcc|g\+\+|clang|build-essential|make|cmake|python3?-dev|libc6-dev)\b")
-
-
-@dataclass
-class Stage:
-    base: str
-    name: str | None
-    instructions: list[tuple[str, str]] = field(default_factory=list)
-
-    def all(self, keyword: str) -> list[str]:
-        return [args for kw, args in self.instructions if kw == keyword]
-
-
-def parse(path: Path) -> list[Stage]:
-    """Stages with their instructions; continuation lines joined, comments dropped."""
-    text = re.sub(r"\\\n", " ", path.read_text())
-    stages: list[Stage] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        keyword, _, args = line.partition(" ")
-        keyword = keyword.upper()
-        if keyword == "FROM":
-            match = re.match(r"(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", args.strip(), re.IGNORECASE)
-            assert match, line
-            stages.append(Stage(base=match[1], name=match[2]))
-        else:
-            stages[-1].instructions.append((keyword, args.strip()))
-    return stages
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +71,6 @@ def test_dependencies_come_only_from_the_pinned_requirements(stages: list[Stage]
 
 
 def test_dockerignore_keeps_caches_and_artifacts_out_of_the_context() -> None:
-    patterns = [
-        p.strip() for p in (SERVICE / ".dockerignore").read_text().splitlines() if p.strip() and not p.startswith("#")
-    ]
+    patterns = dockerignore(SERVICE / ".dockerignore")
     for expected in ("**/__pycache__", "*.onnx"):
         assert expected in patterns

@@ -10,6 +10,7 @@ from services.trainer import train
 from tests.services.trainer.conftest import FIXED_SHA
 
 EXPECTED_FILES = {
+    "model.tar.gz",
     "model.onnx",
     "metadata.json",
     "baseline.csv",
