@@ -81,6 +81,9 @@ class PlatformConfig(Section):
     @field_validator("services")
     @classmethod
     def _service_names(cls, value: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
+        if not value:
+            raise ValueError("at least one service is required: add one under services with its blue and green "
+                             "slots (docs/config.md)")
         for name in value:
             check_name(name, "service name")
         return value
@@ -152,9 +155,21 @@ def parse_platform_config(values: Mapping[str, Any], derived: Mapping[str, str]
                                     data.pop(computed)))
     data.update(derived)
     try:
-        return PlatformConfig.model_validate(data), problems
+        cfg = PlatformConfig.model_validate(data)
     except ValidationError as exc:
         return None, problems + _problems(exc, data)
+    return cfg, problems + cross_section_problems(cfg)
+
+
+def cross_section_problems(cfg: PlatformConfig) -> list[Problem]:
+    """Rules between sections, each reported on the key the user changes to fix it."""
+    problems = []
+    if cfg.network.public_api_cidrs and cfg.environment != "dev":
+        problems.append(Problem(f"{NAMESPACE}:network.publicApiCidrs",
+                                f"a public cluster API is for dev stacks only; a {cfg.environment} cluster API is "
+                                "private (remove publicApiCidrs and reach it through the VPC / VPN)",
+                                list(cfg.network.public_api_cidrs)))
+    return problems
 
 
 def with_slot_defaults(cfg: PlatformConfig, instance_type: str | None) -> PlatformConfig:

@@ -22,8 +22,10 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
+from infra.config_errors import ConfigError
 from infra.plan.fakes import Cloud, invoke_result, resource_outputs
 from infra.plan.recorder import RecordingMonitor, Registration
+from infra.program import InvalidStackConfig
 from infra.stackfile import PROJECT_ROOT, read_project, read_stack_config
 from infra.targets import load_platform_config
 
@@ -126,9 +128,12 @@ def plan_stack(stack: str, config_file: Path | None = None, root: Path = PROJECT
     main = root / str(project_file.get("main", "infra/")).rstrip("/") / "__main__.py"
     cloud = Cloud(region=cfg.region or Cloud.region, project=cfg.project or Cloud.project,
                   location=cfg.region or Cloud.location)
-    return plan_program(lambda: runpy.run_path(str(main), run_name="__main__"), stack=stack,
-                        config=stack_config.values, secret_keys=stack_config.secret_keys, cloud=cloud,
-                        project=project)
+    try:
+        return plan_program(lambda: runpy.run_path(str(main), run_name="__main__"), stack=stack,
+                            config=stack_config.values, secret_keys=stack_config.secret_keys, cloud=cloud,
+                            project=project)
+    except InvalidStackConfig as exc:  # a component refused what the config asked for: exit 2, key named
+        raise ConfigError(stack_config.source, exc.error.problems) from None
 
 
 def _resource(reg: Registration) -> dict[str, Any]:
