@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.monitoring import AlertThresholds, DriftSpec
-from components.naming import Namer
+from components.naming import Namer, stack_qualifier
 from components.service_image import RegistryCredentials, ServiceImage, ServiceImageArgs
 from components.serving import RolloutSpec, SlotSpec
 from infra.config import PlatformConfig
@@ -97,7 +97,7 @@ class ServicePlan:
 
 def stack_namer(cfg: PlatformConfig) -> Namer:
     """The namer of every physical name a stack sets (every target and its preflight use this one)."""
-    return Namer(cfg.name_prefix, cfg.environment)
+    return Namer(cfg.name_prefix, cfg.environment, stack_qualifier(cfg.stack, cfg.environment, cfg.cloud))
 
 
 def plan_services(cfg: PlatformConfig) -> list[ServicePlan]:

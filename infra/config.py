@@ -36,8 +36,9 @@ NAMESPACE = "mlops-platform"
 Cloud = Literal["aws", "gcp", "azure", "local"]
 CLOUDS: tuple[str, ...] = get_args(Cloud)
 """The clouds the platform is designed for; each needs a registered target (infra/targets/) to plan."""
-DERIVED_KEYS = ("region", "project")
-"""PlatformConfig fields a target fills from its provider's own keys (e.g. aws:region), never set directly."""
+DERIVED_KEYS = ("region", "project", "stack")
+"""PlatformConfig fields filled from elsewhere (the provider's own keys, e.g. aws:region; the stack's name), never
+set directly."""
 
 _FOREIGN_OK = ("aws", "gcp", "azure-native", "kubernetes", "docker", "pulumi", "random")
 
@@ -63,6 +64,8 @@ class PlatformConfig(Section):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig, description="Alerts and drift.")
     region: str = Field("", description="Region / location, from the cloud provider's own key (e.g. aws:region).")
     project: str = Field("", description="GCP project id (from gcp:project); empty elsewhere.")
+    stack: str = Field("", description="The stack's name (Pulumi.<stack>.yaml); a stack that is not the bare "
+                       "environment qualifies its physical names (components.naming.stack_qualifier).")
 
     @field_validator("name_prefix")
     @classmethod
@@ -150,8 +153,9 @@ def parse_platform_config(values: Mapping[str, Any], derived: Mapping[str, str]
 
     for computed in DERIVED_KEYS:
         if computed in data:
-            problems.append(Problem(f"{NAMESPACE}:{computed}", "is derived from the provider's own key "
-                                    "(aws:region, gcp:region, gcp:project, azure-native:location); remove it",
+            problems.append(Problem(f"{NAMESPACE}:{computed}", "is derived (from the provider's own key: "
+                                    "aws:region, gcp:region, gcp:project, azure-native:location; or the stack's "
+                                    "name); remove it",
                                     data.pop(computed)))
     data.update(derived)
     try:

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from infra.config import CLOUDS, NAMESPACE, PlatformConfig
+from infra.config import CLOUDS, DERIVED_KEYS, NAMESPACE, PlatformConfig
 from infra.stackfile import PROJECT_ROOT, stack_names
 from infra.targets import registered, target_for
 
@@ -78,7 +78,7 @@ def _default(field: FieldInfo) -> str:
 def _table(model: type[BaseModel], prefix: str) -> list[str]:
     rows = ["| Key | Type | Default | Description |", "|---|---|---|---|"]
     for name, field in model.model_fields.items():
-        if model is PlatformConfig and name in ("region", "project"):
+        if model is PlatformConfig and name in DERIVED_KEYS:
             continue
         rows.append(f"| `{prefix}{field.alias or name}` | {_type_name(field.annotation)} | {_default(field)} "
                     f"| {field.description or ''} |")

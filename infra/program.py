@@ -33,7 +33,7 @@ def stack_source() -> str:
 def stack_config() -> PlatformConfig:
     """Validate this stack's config, or stop the program before any resource is declared."""
     try:
-        return load_platform_config(engine_config(), stack_source())
+        return load_platform_config(engine_config(), stack_source(), pulumi.get_stack())
     except ConfigError as exc:
         raise InvalidStackConfig(exc) from None
 

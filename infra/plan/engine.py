@@ -123,7 +123,7 @@ def plan_stack(stack: str, config_file: Path | None = None, root: Path = PROJECT
     """
     project_file = read_project(root)
     stack_config = read_stack_config(stack, config_file, root, project=project_file)
-    cfg = load_platform_config(stack_config.values, stack_config.source)
+    cfg = load_platform_config(stack_config.values, stack_config.source, stack)
     project = str(project_file["name"])
     main = root / str(project_file.get("main", "infra/")).rstrip("/") / "__main__.py"
     cloud = Cloud(region=cfg.region or Cloud.region, project=cfg.project or Cloud.project,

@@ -106,10 +106,10 @@ def registered() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
 
 
-def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConfig:
+def load_platform_config(values: Mapping[str, Any], source: str, stack: str = "") -> PlatformConfig:
     """Validate a flat Pulumi config map for its target into a `PlatformConfig`, or raise `ConfigError`.
 
-    `source` names the stack file in messages (e.g. `Pulumi.dev.yaml`).
+    `source` names the stack file in messages (e.g. `Pulumi.dev.yaml`); `stack` is the stack's name.
     """
     cloud = values.get(f"{NAMESPACE}:cloud")
     target = target_for(cloud) if isinstance(cloud, str) else None
@@ -119,7 +119,8 @@ def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConf
                                 f"{', '.join(registered())}); set it to one of those", cloud))
     if target is not None:
         problems += target.provider_problems(values) + target.region_problems(values)
-    cfg, structural = parse_platform_config(values, target.derived(values) if target else {})
+    derived = {**(target.derived(values) if target else {}), "stack": stack}
+    cfg, structural = parse_platform_config(values, derived)
     problems += structural
     if cfg is not None and target is not None:
         cfg = with_slot_defaults(cfg, target.default_instance_type)
