@@ -145,3 +145,9 @@ def rollout_spec(cfg: PlatformConfig) -> RolloutSpec:
 def alert_thresholds(cfg: PlatformConfig) -> AlertThresholds:
     return AlertThresholds(error_rate_percent=cfg.monitoring.error_rate_percent,
                            p99_latency_ms=cfg.monitoring.p99_latency_ms)
+
+
+def alert_webhook(cfg: PlatformConfig) -> pulumi.Output[str] | None:
+    """The on-call webhook URL as a secret Output (never a plain value in state, plans or logs), if set."""
+    url = cfg.monitoring.alert_webhook_url
+    return None if url is None else pulumi.Output.secret(url)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -21,6 +22,8 @@ from components.monitoring import DriftSchedule
 from components.serving import SlotName, Strategy
 
 Percent = Annotated[float, Field(ge=0, le=100)]
+SECRET_PLACEHOLDER = "[secret]"
+"""What an offline plan sees for a `secure:` value (it never decrypts); stands in for any valid secret."""
 
 
 def _strict_bool(value: object) -> object:
@@ -254,6 +257,11 @@ class MonitoringConfig(Section):
     model_monitor: Flag = Field(
         True, description="Run SageMaker Model Monitor data-quality checks and drift alarms (AWS has closed Model "
         "Monitor to new customers; set false where the account has no access).")
+    alert_webhook_url: str | None = Field(
+        None, description="HTTPS URL of an on-call integration (PagerDuty, Opsgenie, a chat webhook) every alert "
+        "is posted to, besides alertEmails. A secret (the URL carries the integration key): set it with "
+        "`pulumi config set --path --secret mlops-platform:monitoring.alertWebhookUrl <url>`; a plain value is "
+        "refused.")
     data_capture_percent: Percent | None = Field(
         None, description="Share of requests captured for monitoring. Default: 100 in dev, 20 elsewhere."
     )
@@ -264,6 +272,17 @@ class MonitoringConfig(Section):
         if value >= monitoring.MAX_PSI:
             raise ValueError(f"a PSI over {monitoring.PSI_BINS} baseline-quantile bins never exceeds "
                              f"{monitoring.MAX_PSI:.2f} (all traffic in one bin); pick a smaller threshold")
+        return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        # Messages never repeat the value: it is a secret.
+        if value is None or value == SECRET_PLACEHOLDER:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError("expected an https:// URL (SNS and Azure Monitor post alerts to it over TLS)")
         return value
 
     @field_validator("alert_emails")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pulumi
-from pulumi.runtime.config import CONFIG, get_config_env
+from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
 
 from infra.component_errors import component_config_error, is_component_error
 from infra.config import PlatformConfig
@@ -26,6 +26,12 @@ class InvalidStackConfig(pulumi.RunError):
         super().__init__("invalid stack config:\n" + "\n".join(error.lines()))
 
 
+def engine_secret_keys(values: dict[str, str]) -> set[str]:
+    """Config keys the engine marks secret (`secure:` values, at any depth of an object)."""
+    marked = {key.replace(":config:", ":", 1) for key in get_config_secret_keys_env()}
+    return marked | {key for key in values if is_config_secret(key)}
+
+
 def stack_source() -> str:
     return f"Pulumi.{pulumi.get_stack()}.yaml"
 
@@ -33,7 +39,8 @@ def stack_source() -> str:
 def stack_config() -> PlatformConfig:
     """Validate this stack's config, or stop the program before any resource is declared."""
     try:
-        return load_platform_config(engine_config(), stack_source(), pulumi.get_stack())
+        values = engine_config()
+        return load_platform_config(values, stack_source(), pulumi.get_stack(), engine_secret_keys(values))
     except ConfigError as exc:
         raise InvalidStackConfig(exc) from None
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,10 +106,12 @@ def registered() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
 
 
-def load_platform_config(values: Mapping[str, Any], source: str, stack: str = "") -> PlatformConfig:
+def load_platform_config(values: Mapping[str, Any], source: str, stack: str = "",
+                         secret_keys: Collection[str] = ()) -> PlatformConfig:
     """Validate a flat Pulumi config map for its target into a `PlatformConfig`, or raise `ConfigError`.
 
-    `source` names the stack file in messages (e.g. `Pulumi.dev.yaml`); `stack` is the stack's name.
+    `source` names the stack file in messages (e.g. `Pulumi.dev.yaml`); `stack` is the stack's name;
+    `secret_keys` the keys the engine marks secret.
     """
     cloud = values.get(f"{NAMESPACE}:cloud")
     target = target_for(cloud) if isinstance(cloud, str) else None
@@ -120,7 +122,7 @@ def load_platform_config(values: Mapping[str, Any], source: str, stack: str = ""
     if target is not None:
         problems += target.provider_problems(values) + target.region_problems(values)
     derived = {**(target.derived(values) if target else {}), "stack": stack}
-    cfg, structural = parse_platform_config(values, derived)
+    cfg, structural = parse_platform_config(values, derived, secret_keys)
     problems += structural
     if cfg is not None and target is not None:
         cfg = with_slot_defaults(cfg, target.default_instance_type)
