@@ -5,10 +5,10 @@ block it replaced the `ml.g5.xlarge` fleet with the default `ml.m5.large` mid-in
 alarm. Each YAML snippet in docs/runbooks/ carries a comment naming its stack, the config key whose entries
 it replaces, and the keys it is meant to change:
 
-    <!-- runbook-snippet: stack=prod under=mlops-platform:services changes=live slots.blue.weight -->
+    <!-- runbook-snippet: stack=prod under=mlops-platform:gpu changes=maxNodes minNodes -->
 
 Applying a snippet replaces each of its top-level entries under that key, as pasting it over the block
-does; every other key must come out as the stack file had it.
+does; every other key must come out as the stack file had it. Changed key paths are relative to `under`.
 """
 
 from __future__ import annotations
@@ -58,12 +58,12 @@ _GONE = object()
 
 def apply_snippet(stack_document: dict[str, Any], under: str, snippet: str) -> tuple[dict[str, Any], list[str]]:
     """The stack document with the snippet's entries replacing those under `under`, and every changed key path
-    (relative to the replaced entry: `slots.blue.weight`)."""
+    (relative to `under`: `fraud-detector.slots.blue.weight`)."""
     document = yaml.safe_load(yaml.safe_dump(stack_document))
     parent = document["config"].setdefault(under, {})
     changed = []
     for key, value in yaml.safe_load(snippet).items():
-        before, after = _flatten(parent.get(key, {})), _flatten(value)
+        before, after = _flatten(parent.get(key, {}), f"{key}."), _flatten(value, f"{key}.")
         changed += sorted(path for path in before.keys() | after.keys()
                           if before.get(path, _GONE) != after.get(path, _GONE))
         parent[key] = value
@@ -110,8 +110,9 @@ def test_a_slot_pasted_without_its_instance_type_is_caught():
         """)
     prod = yaml.safe_load((PROJECT_ROOT / "Pulumi.prod.yaml").read_text(encoding="utf-8"))
     _, changed = apply_snippet(prod, "mlops-platform:services", old)
-    unintended = _unintended(changed, "live slots.blue.weight slots.green.weight")
-    assert {"slots.blue.instanceType", "slots.green.instanceType", "buildTag", "driftFeatures"} <= set(unintended)
+    unintended = _unintended(changed, "fraud-detector.live fraud-detector.slots.*.weight")
+    assert {f"fraud-detector.{key}" for key in ("slots.blue.instanceType", "slots.green.instanceType", "buildTag",
+                                                 "driftFeatures")} <= set(unintended)
 
 
 def test_snippet_paths_are_relative_to_the_replaced_entry():
@@ -120,5 +121,5 @@ def test_snippet_paths_are_relative_to_the_replaced_entry():
     edited = {**service, "slots": {**service["slots"], "blue": {**service["slots"]["blue"], "weight": 50},
                                    "green": {**service["slots"]["green"], "weight": 50}}}
     _, changed = apply_snippet(prod, "mlops-platform:services", yaml.safe_dump({"fraud-detector": edited}))
-    assert changed == ["slots.blue.weight", "slots.green.weight"]
-    assert _unintended(changed, "slots.*.weight") == []
+    assert changed == ["fraud-detector.slots.blue.weight", "fraud-detector.slots.green.weight"]
+    assert _unintended(changed, "fraud-detector.slots.*.weight") == []
