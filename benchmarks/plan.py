@@ -49,7 +49,7 @@ work on this shared 2-core machine counts for neither; wall-clock runs vary by 2
 ratio compares the fastest run of each (the median is shown beside it)."""
 
 
-PROCESS_SECTION = "## Whole-process plan time (`python -m infra plan STACK`, imports included)"
+PROCESS_SECTION = "## Whole-process plan time (`.venv/bin/python -m infra plan STACK`, imports included)"
 PROCESS_TARGET = 1.3
 PROCESS_NOTES = """What the platform adds to the floor process: its own modules and pydantic models, the stack file,
 validation and preflight (instance types, name rules and regions come from `components/aws/catalog.json`,

@@ -1,6 +1,9 @@
 """Physical names, built the same way on every cloud; each cloud's own limits live in its package.
 
 `Namer(prefix="mlops", environment="dev").name("fraud", "endpoint")` -> `mlops-dev-fraud-endpoint`.
+A stack that is not the bare environment (`prod-usw2`, a disaster-recovery copy of `prod`) has a
+`qualifier` (`stack_qualifier`: `usw2`), so its names (`mlops-prod-usw2-...`) never collide with the
+original's in one account, also where a name is account-wide (IAM roles, Azure resource groups).
 Names that would exceed a limit are shortened deterministically (a hash of the full name keeps them
 unique); `versioned` names end in a hash of their content. `NameRule` is the shape of one cloud's limit
 on one kind of name: AWS's rules (botocore patterns) are in `components/aws/naming.py`; GCP's label and
@@ -47,15 +50,32 @@ def content_hash(*parts: str, length: int = 8) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
 
 
+def stack_qualifier(stack: str, environment: str, cloud: str = "") -> str:
+    """What a stack's name adds to its environment and cloud (`prod-usw2` -> `usw2`; `prod`, `azure-prod` -> ``).
+
+    The bare environment (and `<cloud>-<environment>`) keeps the short names, so existing stacks keep theirs.
+    """
+    tokens = [t for t in re.split(r"[^a-z0-9]+", stack.lower()) if t and t not in (environment, cloud)]
+    qualifier = "-".join(tokens)
+    return qualifier if len(qualifier) <= 12 else f"{qualifier[:5]}-{content_hash(qualifier, length=6)}"
+
+
 @dataclass(frozen=True)
 class Namer:
-    """Builds `<prefix>-<environment>-<parts...>` names, lowercase and hyphenated, within a limit."""
+    """Builds `<prefix>-<environment>[-<qualifier>]-<parts...>` names, lowercase and hyphenated, within a limit."""
 
     prefix: str
     environment: str
+    qualifier: str = ""
+    """Set for a stack that is not the bare environment (`stack_qualifier`): keeps its names apart."""
+
+    @property
+    def stack(self) -> str:
+        """The environment and qualifier: the part of every name that tells stacks apart (`prod-usw2`)."""
+        return f"{self.environment}-{self.qualifier}" if self.qualifier else self.environment
 
     def name(self, *parts: str, limit: int = 63) -> str:
-        raw = "-".join([self.prefix, self.environment, *parts])
+        raw = "-".join([self.prefix, self.stack, *parts])
         return shorten(re.sub(r"[^a-z0-9-]+", "-", raw.lower()).strip("-"), limit)
 
     def versioned(self, *parts: str, content: str, limit: int = 63) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.monitoring import AlertThresholds, DriftSpec
-from components.naming import Namer
+from components.naming import Namer, stack_qualifier
 from components.service_image import RegistryCredentials, ServiceImage, ServiceImageArgs
 from components.serving import RolloutSpec, SlotSpec
 from infra.config import PlatformConfig
@@ -97,7 +97,7 @@ class ServicePlan:
 
 def stack_namer(cfg: PlatformConfig) -> Namer:
     """The namer of every physical name a stack sets (every target and its preflight use this one)."""
-    return Namer(cfg.name_prefix, cfg.environment)
+    return Namer(cfg.name_prefix, cfg.environment, stack_qualifier(cfg.stack, cfg.environment, cfg.cloud))
 
 
 def plan_services(cfg: PlatformConfig) -> list[ServicePlan]:
@@ -145,3 +145,9 @@ def rollout_spec(cfg: PlatformConfig) -> RolloutSpec:
 def alert_thresholds(cfg: PlatformConfig) -> AlertThresholds:
     return AlertThresholds(error_rate_percent=cfg.monitoring.error_rate_percent,
                            p99_latency_ms=cfg.monitoring.p99_latency_ms)
+
+
+def alert_webhook(cfg: PlatformConfig) -> pulumi.Output[str] | None:
+    """The on-call webhook URL as a secret Output (never a plain value in state, plans or logs), if set."""
+    url = cfg.monitoring.alert_webhook_url
+    return None if url is None else pulumi.Output.secret(url)

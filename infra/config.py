@@ -11,7 +11,7 @@ and raises one `ConfigError` listing every problem at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -36,8 +36,12 @@ NAMESPACE = "mlops-platform"
 Cloud = Literal["aws", "gcp", "azure", "local"]
 CLOUDS: tuple[str, ...] = get_args(Cloud)
 """The clouds the platform is designed for; each needs a registered target (infra/targets/) to plan."""
-DERIVED_KEYS = ("region", "project")
-"""PlatformConfig fields a target fills from its provider's own keys (e.g. aws:region), never set directly."""
+DERIVED_KEYS = ("region", "project", "stack")
+"""PlatformConfig fields filled from elsewhere (the provider's own keys, e.g. aws:region; the stack's name), never
+set directly."""
+
+SECRET_KEYS = ("monitoring.alertWebhookUrl",)
+"""Keys whose value is a secret: set with `pulumi config set --path --secret`, never shown in a message."""
 
 _FOREIGN_OK = ("aws", "gcp", "azure-native", "kubernetes", "docker", "pulumi", "random")
 
@@ -63,6 +67,8 @@ class PlatformConfig(Section):
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig, description="Alerts and drift.")
     region: str = Field("", description="Region / location, from the cloud provider's own key (e.g. aws:region).")
     project: str = Field("", description="GCP project id (from gcp:project); empty elsewhere.")
+    stack: str = Field("", description="The stack's name (Pulumi.<stack>.yaml); a stack that is not the bare "
+                       "environment qualifies its physical names (components.naming.stack_qualifier).")
 
     @field_validator("name_prefix")
     @classmethod
@@ -81,6 +87,9 @@ class PlatformConfig(Section):
     @field_validator("services")
     @classmethod
     def _service_names(cls, value: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
+        if not value:
+            raise ValueError("at least one service is required: add one under services with its blue and green "
+                             "slots (docs/config.md)")
         for name in value:
             check_name(name, "service name")
         return value
@@ -129,11 +138,12 @@ def resolve_environment_defaults(cfg: PlatformConfig) -> PlatformConfig:
     return cfg.model_copy(update=updates)
 
 
-def parse_platform_config(values: Mapping[str, Any], derived: Mapping[str, str]
-                          ) -> tuple[PlatformConfig | None, list[Problem]]:
+def parse_platform_config(values: Mapping[str, Any], derived: Mapping[str, str],
+                          secret_keys: Collection[str] = ()) -> tuple[PlatformConfig | None, list[Problem]]:
     """The structurally valid `PlatformConfig` of a flat Pulumi config map (None if invalid) and every problem.
 
-    `derived` holds the fields the stack's target reads from its provider's keys (`DERIVED_KEYS`).
+    `derived` holds the fields the stack's target reads from its provider's keys (`DERIVED_KEYS`);
+    `secret_keys` the config keys the engine marks secret (a `secure:` value, at any depth).
     """
     problems: list[Problem] = []
     data: dict[str, Any] = {}
@@ -147,14 +157,47 @@ def parse_platform_config(values: Mapping[str, Any], derived: Mapping[str, str]
 
     for computed in DERIVED_KEYS:
         if computed in data:
-            problems.append(Problem(f"{NAMESPACE}:{computed}", "is derived from the provider's own key "
-                                    "(aws:region, gcp:region, gcp:project, azure-native:location); remove it",
+            problems.append(Problem(f"{NAMESPACE}:{computed}", "is derived (from the provider's own key: "
+                                    "aws:region, gcp:region, gcp:project, azure-native:location; or the stack's "
+                                    "name); remove it",
                                     data.pop(computed)))
     data.update(derived)
     try:
-        return PlatformConfig.model_validate(data), problems
+        cfg = PlatformConfig.model_validate(data)
     except ValidationError as exc:
         return None, problems + _problems(exc, data)
+    return cfg, problems + cross_section_problems(cfg) + plaintext_secret_problems(cfg, secret_keys)
+
+
+def plaintext_secret_problems(cfg: PlatformConfig, secret_keys: Collection[str]) -> list[Problem]:
+    """A secret key set in plain text would sit in git and, unmarked, in the state and in plans: refuse it."""
+    problems = []
+    for key in SECRET_KEYS:
+        section, _, _field = key.partition(".")
+        if _secret_value(cfg, key) is not None and f"{NAMESPACE}:{section}" not in secret_keys:
+            problems.append(Problem(f"{NAMESPACE}:{key}", "is a secret; set it encrypted with `pulumi config set "
+                                    f"--path --secret {NAMESPACE}:{key} <value>` (a plain value would be "
+                                    "committed and stored unencrypted)"))
+    return problems
+
+
+def _secret_value(cfg: PlatformConfig, key: str) -> Any:
+    value: Any = cfg
+    for part in key.split("."):
+        fields = {f.alias or n: n for n, f in type(value).model_fields.items()}
+        value = getattr(value, fields[part])
+    return value
+
+
+def cross_section_problems(cfg: PlatformConfig) -> list[Problem]:
+    """Rules between sections, each reported on the key the user changes to fix it."""
+    problems = []
+    if cfg.network.public_api_cidrs and cfg.environment != "dev":
+        problems.append(Problem(f"{NAMESPACE}:network.publicApiCidrs",
+                                f"a public cluster API is for dev stacks only; a {cfg.environment} cluster API is "
+                                "private (remove publicApiCidrs and reach it through the VPC / VPN)",
+                                list(cfg.network.public_api_cidrs)))
+    return problems
 
 
 def with_slot_defaults(cfg: PlatformConfig, instance_type: str | None) -> PlatformConfig:
@@ -198,8 +241,8 @@ def _problems(exc: ValidationError, data: Mapping[str, Any]) -> list[Problem]:
             if kind == "literal_error":
                 message = f"expected {err['ctx']['expected']}{did_you_mean(str(err['input']), _literals(err))}"
             value = _lookup(data, loc)
-            # Cross-field rules report on a whole section: their message already names the values.
-            shown = value is not _MISSING and not isinstance(value, Mapping)
+            # Cross-field rules report on a whole section: their message already names the values. Secrets never.
+            shown = value is not _MISSING and not isinstance(value, Mapping) and ".".join(loc) not in SECRET_KEYS
             out.append(Problem(key, message, value) if shown else Problem(key, message))
     return out
 

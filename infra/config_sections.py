@@ -11,8 +11,9 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from components import monitoring, serving
@@ -21,6 +22,25 @@ from components.monitoring import DriftSchedule
 from components.serving import SlotName, Strategy
 
 Percent = Annotated[float, Field(ge=0, le=100)]
+SECRET_PLACEHOLDER = "[secret]"
+"""What an offline plan sees for a `secure:` value (it never decrypts); stands in for any valid secret."""
+
+
+def _strict_bool(value: object) -> object:
+    """YAML `true` / `false` only (the engine passes top-level scalars as the strings "true" / "false").
+
+    pydantic's lax parsing would read `"yes"`, `"on"`, `1` or `"0"` as booleans: a quoted or misspelt
+    toggle must fail, not silently flip (spot capacity, auto-rollback, public access).
+    """
+    if isinstance(value, bool) or value is None:
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("expected true or false (unquoted)")
+
+
+Flag = Annotated[bool, BeforeValidator(_strict_bool)]
+"""A boolean key: YAML true / false only."""
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -46,7 +66,7 @@ class NetworkConfig(Section):
     public_api_cidrs: tuple[str, ...] = Field(
         (), description="CIDRs allowed to reach a public Kubernetes API endpoint (dev only; prod is private)."
     )
-    flow_logs: bool = Field(True, description="Record VPC flow logs.")
+    flow_logs: Flag = Field(True, description="Record VPC flow logs.")
 
     @field_validator("cidr")
     @classmethod
@@ -85,7 +105,7 @@ class GpuConfig(Section):
     min_nodes: int = Field(0, ge=0, le=100, description="Smallest size of the GPU node group.")
     max_nodes: int = Field(2, ge=1, le=100, description="Largest size of the GPU node group.")
     desired_nodes: int | None = Field(None, ge=0, le=100, description="Initial size. Default: minNodes.")
-    spot: bool = Field(False, description="Use spot / preemptible capacity for GPU nodes (dev only is sensible).")
+    spot: Flag = Field(False, description="Use spot / preemptible capacity for GPU nodes (dev only is sensible).")
     disk_size_gb: int = Field(100, ge=20, le=2000, description="Root disk per GPU node, GiB.")
 
     @model_validator(mode="after")
@@ -109,7 +129,7 @@ class StorageConfig(Section):
     noncurrent_version_days: int = Field(
         30, ge=1, le=3650, description="Days a replaced (noncurrent) object version is kept."
     )
-    access_logs: bool | None = Field(None, description="Server access logs for the bucket. Default: on in prod.")
+    access_logs: Flag | None = Field(None, description="Server access logs for the bucket. Default: on in prod.")
 
 
 class RegistryConfig(Section):
@@ -169,7 +189,7 @@ class ServiceConfig(Section):
         (), description="Features whose Model Monitor drift metric raises an alarm (names as in the baseline)."
     )
     live: SlotName = Field("blue", description="The slot that carries production traffic.")
-    keep_warm: bool = Field(False, description="Keep a slot at weight 0 deployed (ready for instant cut-over).")
+    keep_warm: Flag = Field(False, description="Keep a slot at weight 0 deployed (ready for instant cut-over).")
     max_instances: int = Field(4, ge=1, le=100, description="Autoscaling ceiling per slot.")
     slots: dict[SlotName, SlotConfig] = Field(description="The `blue` and `green` slots.")
 
@@ -217,7 +237,7 @@ class RolloutConfig(Section):
     termination_wait_seconds: int = Field(
         600, ge=0, le=3600, description="Old fleet kept after a full shift, ready for rollback, seconds."
     )
-    auto_rollback: bool = Field(True, description="Roll back automatically when a rollback alarm fires.")
+    auto_rollback: Flag = Field(True, description="Roll back automatically when a rollback alarm fires.")
 
 
 class MonitoringConfig(Section):
@@ -234,9 +254,14 @@ class MonitoringConfig(Section):
     drift_schedule: DriftSchedule | None = Field(
         None, description="How often Model Monitor checks drift. Default: hourly in prod, daily elsewhere."
     )
-    model_monitor: bool = Field(
+    model_monitor: Flag = Field(
         True, description="Run SageMaker Model Monitor data-quality checks and drift alarms (AWS has closed Model "
         "Monitor to new customers; set false where the account has no access).")
+    alert_webhook_url: str | None = Field(
+        None, description="HTTPS URL of an on-call integration (PagerDuty, Opsgenie, a chat webhook) every alert "
+        "is posted to, besides alertEmails. A secret (the URL carries the integration key): set it with "
+        "`pulumi config set --path --secret mlops-platform:monitoring.alertWebhookUrl <url>`; a plain value is "
+        "refused.")
     data_capture_percent: Percent | None = Field(
         None, description="Share of requests captured for monitoring. Default: 100 in dev, 20 elsewhere."
     )
@@ -247,6 +272,17 @@ class MonitoringConfig(Section):
         if value >= monitoring.MAX_PSI:
             raise ValueError(f"a PSI over {monitoring.PSI_BINS} baseline-quantile bins never exceeds "
                              f"{monitoring.MAX_PSI:.2f} (all traffic in one bin); pick a smaller threshold")
+        return value
+
+    @field_validator("alert_webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        # Messages never repeat the value: it is a secret.
+        if value is None or value == SECRET_PLACEHOLDER:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError("expected an https:// URL (SNS and Azure Monitor post alerts to it over TLS)")
         return value
 
     @field_validator("alert_emails")

@@ -16,9 +16,10 @@ import yaml
 
 from infra.config import NAMESPACE
 from infra.config_errors import ConfigError, Problem, did_you_mean
+from infra.config_sections import SECRET_PLACEHOLDER
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SECRET_PLACEHOLDER = "[secret]"
+__all__ = ["SECRET_PLACEHOLDER", "StackConfig", "read_project", "read_stack_config", "stack_names"]
 _STACK_FILE_KEYS = ("config", "secretsprovider", "encryptionsalt", "encryptedkey", "environment")
 
 

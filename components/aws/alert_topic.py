@@ -32,6 +32,8 @@ class AlertTopicArgs:
     """Stack key encrypting the topic."""
     alert_emails: tuple[str, ...] = ()
     """Addresses subscribed by email (each confirms the subscription once)."""
+    webhook_url: pulumi.Input[str] | None = None
+    """HTTPS endpoint of an on-call integration, subscribed over `https`; pass a secret Output (it carries a key)."""
     region: str | None = None
     """Region of the stack. Default: the provider's (asked with an invoke)."""
     account_id: str | None = None
@@ -72,5 +74,11 @@ class AlertTopic(pulumi.ComponentResource):
         for email in args.alert_emails:
             aws.sns.TopicSubscription(f"{name}-{content_hash(email)}", topic=topic.arn, protocol="email",
                                       endpoint=email, opts=child)
+        if args.webhook_url is not None:
+            # On-call integrations (PagerDuty, Opsgenie) confirm SNS subscriptions themselves; waiting for that
+            # makes a wrong URL fail `pulumi up` instead of leaving a silent "PendingConfirmation" subscription.
+            aws.sns.TopicSubscription(f"{name}-webhook", topic=topic.arn, protocol="https",
+                                      endpoint=pulumi.Output.secret(args.webhook_url), endpoint_auto_confirms=True,
+                                      confirmation_timeout_in_minutes=5, opts=child)
         self.topic_arn = topic.arn
         self.register_outputs({"topic_arn": self.topic_arn})

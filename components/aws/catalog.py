@@ -45,7 +45,7 @@ NAME_SHAPES: tuple[tuple[str, str], ...] = (
 """(service, shape) of each string shape whose length / pattern constrains a name the platform sets."""
 
 REGION_SERVICES: tuple[str, ...] = ("sagemaker", "eks", "ecr", "s3")
-"""Services whose regions (partition `aws`) the platform needs."""
+"""Services whose regions (every partition: aws, aws-cn, aws-us-gov, ...) the platform needs."""
 
 
 def build_catalog() -> dict[str, Any]:
@@ -69,7 +69,9 @@ def build_catalog() -> dict[str, Any]:
         "botocore": botocore.__version__,
         "enums": {f"{s}.{n}": sorted(shape(s, n).enum) for s, n in ENUMS},
         "names": names,
-        "regions": {s: sorted(session.get_available_regions(s)) for s in REGION_SERVICES},
+        "regions": {s: sorted({region for partition in session.get_available_partitions()
+                               for region in session.get_available_regions(s, partition_name=partition)})
+                    for s in REGION_SERVICES},
     }
 
 
@@ -93,7 +95,7 @@ def name_constraints(service: str, shape: str) -> dict[str, Any]:
 
 
 def regions(service: str) -> frozenset[str]:
-    """The regions of partition `aws` where `service` (one of `REGION_SERVICES`) has an endpoint."""
+    """The regions of every partition where `service` (one of `REGION_SERVICES`) has an endpoint."""
     return frozenset(_catalog()["regions"][service])
 
 

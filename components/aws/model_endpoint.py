@@ -109,6 +109,7 @@ class ModelEndpointArgsError(ValueError):
     """The args cannot make a working endpoint; `problems` has one line each."""
 
     def __init__(self, service: str, problems: list[str]):
+        self.service = service
         self.problems = problems
         super().__init__(f"ModelEndpoint {service!r}:\n  " + "\n  ".join(problems))
 

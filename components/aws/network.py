@@ -70,7 +70,7 @@ class NetworkArgs:
 
     @property
     def flow_log_group_name(self) -> str:
-        return f"/{self.namer.prefix}/{self.namer.environment}/vpc-flow-logs"
+        return f"/{self.namer.prefix}/{self.namer.stack}/vpc-flow-logs"
 
 
 def subnet_cidrs(cidr: str, zones: int) -> tuple[list[str], list[str]]:

@@ -68,6 +68,8 @@ class MonitoringArgs:
     """p99 latency (and error rate, see the module docstring)."""
     alert_emails: Sequence[str] = ()
     """Recipients of every alert."""
+    webhook_url: pulumi.Input[str] | None = None
+    """HTTPS endpoint of an on-call integration posted every alert; pass a secret Output (it carries a key)."""
     model_monitor: bool = True
     """Create the drift monitors (needs listed drift features)."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -105,7 +107,10 @@ class Monitoring(pulumi.ComponentResource):
             location="Global", group_short_name=args.names.namer.environment[:6] + "-ml", enabled=True, tags=tags,
             email_receivers=[mon.MicrosoftCommonEmailReceiverArgs(name=f"email-{i}", email_address=email,
                                                                   use_common_alert_schema=True)
-                             for i, email in enumerate(args.alert_emails)], opts=child)
+                             for i, email in enumerate(args.alert_emails)],
+            webhook_receivers=[mon.WebhookReceiverArgs(name="oncall-webhook", use_common_alert_schema=True,
+                                                       service_uri=pulumi.Output.secret(args.webhook_url))]
+            if args.webhook_url is not None else None, opts=child)
         self._group_id = group.id
         for ep in args.endpoints:
             self._endpoint_alerts(name, args, ep)

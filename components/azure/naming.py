@@ -63,7 +63,9 @@ class AzureNames:
     @property
     def suffix(self) -> str:
         """6 hex characters unique to this stack: keeps global names (storage, ACR, vault) from colliding."""
-        return content_hash(self.namer.prefix, self.namer.environment, self.location, self.owner, length=6)
+        qualifier = (self.namer.qualifier,) if self.namer.qualifier else ()  # unqualified stacks keep their names
+        return content_hash(self.namer.prefix, self.namer.environment, self.location, self.owner, *qualifier,
+                            length=6)
 
     def name(self, *parts: str, limit: int = 63) -> str:
         return self.namer.name(*parts, limit=limit)
@@ -72,14 +74,14 @@ class AzureNames:
         return self.name("rg", limit=90)
 
     def storage_account(self) -> str:
-        head = _compact(f"{self.namer.prefix}{self.namer.environment}")[: 24 - 3 - 6]
+        head = _compact(f"{self.namer.prefix}{self.namer.stack}")[: 24 - 3 - 6]
         return f"{head}art{self.suffix}"
 
     def container_registry(self) -> str:
-        return f"{_compact(f'{self.namer.prefix}{self.namer.environment}')[:40]}acr{self.suffix}"
+        return f"{_compact(f'{self.namer.prefix}{self.namer.stack}')[:40]}acr{self.suffix}"
 
     def key_vault(self) -> str:
-        head = shorten(f"{self.namer.prefix}-{self.namer.environment}", 24 - 4 - 6).rstrip("-")
+        head = shorten(f"{self.namer.prefix}-{self.namer.stack}", 24 - 4 - 6).rstrip("-")
         return re.sub("-+", "-", f"{head}-kv-{self.suffix}")
 
     def ml_workspace(self) -> str:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from infra.config import CLOUDS, NAMESPACE, PlatformConfig, parse_platform_config, with_slot_defaults
-from infra.config_errors import ConfigError, Problem
+from infra.config_errors import ConfigError, Problem, did_you_mean
 from infra.exports import StackExports
 
 
@@ -46,6 +46,8 @@ class Target:
     """The provider key holding a project id (GCP); becomes `PlatformConfig.project`."""
     preflight: Callable[[PlatformConfig], list[Problem]] = _no_checks
     """Checks only the cloud's own catalog can make (instance types, regions, name rules)."""
+    regions: Callable[[], frozenset[str]] | None = None
+    """Every region / location the cloud's own SDK data knows (None: not checked); `region_key` must be one."""
     default_instance_type: str | None = None
     """Instance type of a slot that names none (`services.<svc>.slots.<slot>.instanceType`); None: required."""
 
@@ -57,6 +59,17 @@ class Target:
     def provider_problems(self, values: Mapping[str, Any]) -> list[Problem]:
         return [Problem(key, f"required when cloud is {self.cloud!r}; set it with `pulumi config set {key} <value>`")
                 for key in self.provider_keys if not values.get(key)]
+
+    def region_problems(self, values: Mapping[str, Any]) -> list[Problem]:
+        """A region the cloud does not have (`us-eats-1`) fails here, before any other advice about it."""
+        region = values.get(self.region_key) if self.region_key else None
+        if not region or self.regions is None:
+            return []
+        known = self.regions()
+        if region in known:
+            return []
+        hint = did_you_mean(str(region), sorted(known)) or f"; known: {', '.join(sorted(known))}"
+        return [Problem(str(self.region_key), f"not a region the {self.cloud} SDK knows{hint}", region)]
 
     def derived(self, values: Mapping[str, Any]) -> dict[str, str]:
         """The config fields this target reads from its provider's keys (`infra.config.DERIVED_KEYS`)."""
@@ -93,10 +106,12 @@ def registered() -> tuple[str, ...]:
     return tuple(sorted(_REGISTRY))
 
 
-def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConfig:
+def load_platform_config(values: Mapping[str, Any], source: str, stack: str = "",
+                         secret_keys: Collection[str] = ()) -> PlatformConfig:
     """Validate a flat Pulumi config map for its target into a `PlatformConfig`, or raise `ConfigError`.
 
-    `source` names the stack file in messages (e.g. `Pulumi.dev.yaml`).
+    `source` names the stack file in messages (e.g. `Pulumi.dev.yaml`); `stack` is the stack's name;
+    `secret_keys` the keys the engine marks secret.
     """
     cloud = values.get(f"{NAMESPACE}:cloud")
     target = target_for(cloud) if isinstance(cloud, str) else None
@@ -105,8 +120,9 @@ def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConf
         problems.append(Problem(f"{NAMESPACE}:cloud", f"no target is registered for this cloud yet (registered: "
                                 f"{', '.join(registered())}); set it to one of those", cloud))
     if target is not None:
-        problems += target.provider_problems(values)
-    cfg, structural = parse_platform_config(values, target.derived(values) if target else {})
+        problems += target.provider_problems(values) + target.region_problems(values)
+    derived = {**(target.derived(values) if target else {}), "stack": stack}
+    cfg, structural = parse_platform_config(values, derived, secret_keys)
     problems += structural
     if cfg is not None and target is not None:
         cfg = with_slot_defaults(cfg, target.default_instance_type)
@@ -114,7 +130,7 @@ def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConf
                              f"required on {target.cloud} (no default instance type there)")
                      for name, svc in cfg.services.items() for slot_name, slot in svc.slots.items()
                      if not slot.instance_type]
-    if cfg is not None and target is not None:
+    if cfg is not None and target is not None and not any(p.key == target.region_key for p in problems):
         problems += target.preflight(cfg)
     if problems or cfg is None:
         raise ConfigError(source, problems)

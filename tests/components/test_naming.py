@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from components.aws.naming import aws_name_rule, check_aws_name
-from components.naming import Namer, NameRule, content_hash, shorten
+from components.naming import Namer, NameRule, content_hash, shorten, stack_qualifier
 
 
 def test_names_are_prefix_environment_parts_lowercase_hyphenated():
@@ -44,3 +44,21 @@ def test_aws_rules_come_from_botocore_where_aws_publishes_them():
 def test_unknown_kind_of_aws_name_is_an_error():
     with pytest.raises(KeyError, match="no naming rule"):
         aws_name_rule("s4-bucket")
+
+
+@pytest.mark.parametrize(("stack", "environment", "cloud", "qualifier"), [
+    ("prod", "prod", "aws", ""),              # the bare environment keeps its names
+    ("azure-prod", "prod", "azure", ""),      # so does <cloud>-<environment>
+    ("prod-usw2", "prod", "aws", "usw2"),     # the disaster-recovery copy of prod
+    ("staging", "prod", "aws", "staging"),    # a stack named for something else is qualified by its name
+    ("Prod_DR", "prod", "aws", "dr"),
+])
+def test_stack_qualifier_is_what_the_stack_name_adds(stack, environment, cloud, qualifier):
+    assert stack_qualifier(stack, environment, cloud) == qualifier
+
+
+def test_a_qualified_namer_keeps_its_names_apart_from_the_bare_environments():
+    bare, copy = Namer("mlops", "prod"), Namer("mlops", "prod", stack_qualifier("prod-usw2", "prod", "aws"))
+    assert bare.name("eks", "cluster") == "mlops-prod-eks-cluster"
+    assert copy.name("eks", "cluster") == "mlops-prod-usw2-eks-cluster"
+    assert len(Namer("mlops", "prod", stack_qualifier("prod-" + "x" * 40, "prod")).stack) <= len("prod-") + 12

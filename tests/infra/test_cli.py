@@ -29,6 +29,11 @@ config:
   mlops-platform:gpu:
     minNodes: 3
     maxNodes: 1
+  mlops-platform:services:
+    fraud:
+      slots:
+        blue: {imageTag: "1.0", modelVersion: "1", weight: 100}
+        green: {imageTag: "1.0", modelVersion: "1", weight: 0}
 """
 
 
@@ -122,7 +127,9 @@ def test_missing_drift_features_fail_config_validation(tmp_path):
 def test_cloud_without_a_registered_target_exits_2_naming_the_key_and_the_registered_clouds(tmp_path):
     path = tmp_path / "Pulumi.gcp-dev.yaml"
     path.write_text("config:\n  gcp:project: p\n  gcp:region: europe-west4\n  mlops-platform:environment: dev\n"
-                    "  mlops-platform:cloud: gcp\n  mlops-platform:owner: ml\n  mlops-platform:costCenter: '1'\n")
+                    "  mlops-platform:cloud: gcp\n  mlops-platform:owner: ml\n  mlops-platform:costCenter: '1'\n"
+                    "  mlops-platform:services: {fraud: {slots: {blue: {imageTag: '1', modelVersion: '1', weight: 100},"
+                    " green: {imageTag: '1', modelVersion: '1'}}}}\n")
     result = run("plan", "gcp-dev", "--config-file", str(path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [

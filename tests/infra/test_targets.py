@@ -12,7 +12,10 @@ from infra.exports import StackExports
 from infra.targets import Target, load_platform_config, register, registered, target_for
 
 NS = "mlops-platform"
-STACK = {f"{NS}:environment": "dev", f"{NS}:owner": "ml", f"{NS}:costCenter": "1"}
+STACK = {f"{NS}:environment": "dev", f"{NS}:owner": "ml", f"{NS}:costCenter": "1", f"{NS}:monitoring":
+         '{"modelMonitor": false}', f"{NS}:services": '{"fraud": {"slots": {"blue": {"imageTag": "1.0", '
+         '"modelVersion": "1", "instanceType": "ml.m5.large", "weight": 100}, "green": {"imageTag": "1.0", '
+         '"modelVersion": "1", "instanceType": "ml.m5.large", "weight": 0}}}}'}
 
 
 def _exports(cfg) -> StackExports:

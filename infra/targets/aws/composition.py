@@ -21,7 +21,15 @@ from components.aws.instance_shapes import instance_shape
 from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelEndpointArgs, VpcArgs
 from components.aws.monitoring import AlarmThresholds, MonitoredEndpoint, MonitoredVariant, Monitoring, MonitoringArgs
 from components.aws.network import Network, NetworkArgs
-from infra.composition import ServicePlan, alert_thresholds, build_image, plan_services, rollout_spec, stack_namer
+from infra.composition import (
+    ServicePlan,
+    alert_thresholds,
+    alert_webhook,
+    build_image,
+    plan_services,
+    rollout_spec,
+    stack_namer,
+)
 from infra.config import PlatformConfig
 from infra.exports import EndpointExport, StackExports
 
@@ -72,7 +80,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     # First, so rollback alarms (created with the endpoints) and Monitoring's alarms notify the same topic.
     alerts = AlertTopic("alerts", AlertTopicArgs(namer=namer, kms_key_arn=key.key_arn,
-                                                 alert_emails=cfg.monitoring.alert_emails, tags=platform_tags, **where))
+                                                 alert_emails=cfg.monitoring.alert_emails,
+                                                 webhook_url=alert_webhook(cfg), tags=platform_tags, **where))
     vpc = VpcArgs(subnet_ids=network.private_subnet_ids, security_group_ids=[network.workload_security_group_id])
     endpoints: dict[str, ModelEndpoint] = {}
     monitored: list[MonitoredEndpoint] = []

@@ -22,7 +22,7 @@ from components.azure.monitoring import MonitoredDeployment, MonitoredEndpoint, 
 from components.azure.roles import Scope
 from components.azure.telemetry import Telemetry, TelemetryArgs
 from components.gpu_catalog import resolve_gpu
-from infra.composition import alert_thresholds, build_image, plan_services
+from infra.composition import alert_thresholds, alert_webhook, build_image, plan_services
 from infra.config import PlatformConfig
 from infra.exports import EndpointExport, StackExports
 from infra.targets.azure.preflight import azure_names
@@ -91,7 +91,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
         names=names, scope=scope, workspace_name=workspace.workspace_name, endpoints=monitored,
-        thresholds=alert_thresholds(cfg), alert_emails=cfg.monitoring.alert_emails,
+        thresholds=alert_thresholds(cfg), alert_emails=cfg.monitoring.alert_emails, webhook_url=alert_webhook(cfg),
         model_monitor=cfg.monitoring.model_monitor, tags=tags))
 
     return StackExports(
