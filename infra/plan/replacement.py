@@ -172,7 +172,9 @@ RULES: dict[str, ReplaceRule] = {
     "azure-native:machinelearningservices:Workspace": _azure("location resourceGroupName workspaceName"),
     "azure-native:managedidentity:UserAssignedIdentity": _azure("location resourceGroupName resourceName"),
     "azure-native:monitor:ActionGroup": _azure("actionGroupName location resourceGroupName"),
+    "azure-native:monitor:DiagnosticSetting": _azure("name resourceUri"),
     "azure-native:monitor:MetricAlert": _azure("location resourceGroupName ruleName"),
+    "azure-native:monitor:ScheduledQueryRule": _azure("location resourceGroupName ruleName"),
     "azure-native:network:NatGateway": _azure("location natGatewayName resourceGroupName"),
     "azure-native:network:NetworkSecurityGroup": _azure("location networkSecurityGroupName resourceGroupName"),
     "azure-native:network:PrivateDnsZoneGroup": _azure("privateDnsZoneGroupName privateEndpointName "

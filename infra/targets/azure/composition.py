@@ -81,6 +81,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
         endpoints[plan.name] = endpoint
         monitored.append(MonitoredEndpoint(
             service=plan.name, endpoint_id=_endpoint_id(workspace.workspace_id, endpoint.endpoint_name),
+            endpoint_name=endpoint.endpoint_name,
             deployments=[MonitoredDeployment(slot=slot, deployment_id=endpoint.deployment_ids[slot],
                                              instance_count=plan.slots[slot].instance_count,
                                              gpu=plan.slots[slot].instance_type.startswith("Standard_N"))
@@ -90,7 +91,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
             reference_data=store.blob_url(f"{plan.baseline_prefix}/baseline.csv")))
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
-        names=names, scope=scope, workspace_name=workspace.workspace_name, endpoints=monitored,
+        names=names, scope=scope, workspace_name=workspace.workspace_name,
+        log_analytics_id=telemetry.log_analytics_id, endpoints=monitored,
         thresholds=alert_thresholds(cfg), alert_emails=cfg.monitoring.alert_emails,
         model_monitor=cfg.monitoring.model_monitor, tags=tags))
 
