@@ -3,13 +3,15 @@
 - Endpoint: key auth in dev, Entra token auth (`AADToken`) in prod; public network access per environment.
   A user-assigned identity per endpoint, granted before anything runs: AcrPull on the registry (managed
   deployments pull the image with the endpoint's identity), Storage Blob Data Reader on the models container
-  (the model server downloads `MODEL_URI` with it), Storage Blob Data Contributor on the capture container
-  (data collection) and AzureML Metrics Writer on the workspace. With a system identity these grants could
-  only follow the endpoint, racing the first deployment.
+  (the model server downloads `MODEL_URI` with it), Storage Blob Data Contributor on the container the data
+  collector writes to (the workspace's default blob store) and AzureML Metrics Writer on the workspace. With a
+  system identity these grants could only follow the endpoint, racing the first deployment.
 - Deployments `blue` / `green` (the slots `components.serving.deployed_slots` keeps): the model server image
   as an Azure ML environment whose inference routes are the server's Azure contract (`/live`, `/ready`,
   `/score` on 8080, also passed as AZUREML_*_ROUTE), instance type and count from the slot, request settings,
-  probes, Application Insights and data collection (model inputs and outputs, sampled) on.
+  probes, Application Insights and data collection (model inputs and outputs, sampled) on: the server logs each
+  sampled request's feature rows to the collector (`CAPTURE_DESTINATION=azureml-mdc`), which registers the data
+  asset `<endpoint>-<deployment>-model_inputs` the drift monitor reads.
   Environment versions are immutable and cannot be deleted (only archived), so a new image is a new version
   (a hash of image and routes) and replaced versions are retained, not deleted.
 - Traffic: an `EndpointTraffic` dynamic resource that depends on the deployments sets the split; the endpoint
@@ -34,6 +36,8 @@ from components.serving import PROD_MIN_REPLICAS, SLOT_NAMES, SlotSpec, deployed
 
 ml = azure.machinelearningservices
 PORT = 8080
+CAPTURE_DESTINATION = "azureml-mdc"
+"""services/model_server/capture_azure.py DESTINATION: the server's sink for Azure ML's data collector."""
 ROUTES = {"liveness": "/live", "readiness": "/ready", "scoring": "/score"}
 """The model server's Azure ML contract (services/model_server/README.md)."""
 
@@ -41,6 +45,14 @@ ROUTES = {"liveness": "/live", "readiness": "/ready", "scoring": "/score"}
 def route_environment() -> dict[str, str]:
     """The AZUREML_*_ROUTE variables that make the server listen on the environment's inference routes."""
     return {f"AZUREML_{kind.upper()}_ROUTE": path for kind, path in ROUTES.items()}
+
+
+def capture_environment(sampling_rate: float) -> dict[str, str]:
+    """The model server logs feature rows to the deployment's data collector (services/model_server/
+    capture_azure.py); the collector samples at `sampling_rate`, so the server hands it every request."""
+    if not sampling_rate:
+        return {}
+    return {"CAPTURE_DESTINATION": CAPTURE_DESTINATION, "CAPTURE_SAMPLE_PERCENT": "100"}
 
 
 def environment_version(image: str) -> str:
@@ -68,6 +80,8 @@ class ModelEndpointArgs:
     """`blue` and `green`; `model_uri` is the blob URL of the slot's model artifact."""
     live: str = "blue"
     """The slot carrying production traffic."""
+    capture_container: pulumi.Input[str] = "datacapture"
+    """Container the deployments' data collectors write to (MlWorkspace.default_container)."""
     keep_warm: bool = False
     """Keep a weight-0 slot deployed (ready for an instant cut-over)."""
     environment: str = "dev"
@@ -136,7 +150,7 @@ class ModelEndpoint(pulumi.ComponentResource):
                       ("acr-pull", "AcrPull", args.registry_id),
                       ("models-read", "Storage Blob Data Reader", pulumi.Output.concat(container, "models")),
                       ("capture-write", "Storage Blob Data Contributor",
-                       pulumi.Output.concat(container, "datacapture")),
+                       pulumi.Output.concat(container, args.capture_container)),
                       ("metrics-write", "AzureML Metrics Writer (preview)", args.workspace_id))]
         endpoint = ml.OnlineEndpoint(
             f"{name}-endpoint", endpoint_name=args.names.endpoint(args.service), workspace_name=args.workspace_name,
@@ -178,7 +192,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
         probe = {"initial_delay": "PT10S", "period": "PT10S", "timeout": "PT2S", "success_threshold": 1}
         sampling = max(min(args.capture_sampling_percent / 100, 1.0), 0.0)
-        collect = ml.CollectionArgs(data_collection_mode="Enabled", sampling_rate=sampling)
+        collect = ml.CollectionArgs(data_collection_mode="Enabled" if sampling else "Disabled", sampling_rate=sampling)
         return ml.OnlineDeployment(
             f"{name}-{slot_name}", deployment_name=slot_name, endpoint_name=endpoint_name,
             workspace_name=args.workspace_name, resource_group_name=s.resource_group_name, location=s.location,
@@ -187,7 +201,8 @@ class ModelEndpoint(pulumi.ComponentResource):
                 endpoint_compute_type="Managed", instance_type=slot.instance_type, environment_id=env.id,
                 description=f"{args.service} {slot_name}: model version {slot.model_version}",
                 scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
-                environment_variables={**route_environment(), "PORT": str(PORT), "MODEL_URI": slot.model_uri,
+                environment_variables={**route_environment(), **capture_environment(sampling),
+                                       "PORT": str(PORT), "MODEL_URI": slot.model_uri,
                                        "MODEL_VERSION": slot.model_version, "AZURE_CLIENT_ID": client_id},
                 liveness_probe=ml.ProbeSettingsArgs(failure_threshold=30, **probe),
                 readiness_probe=ml.ProbeSettingsArgs(failure_threshold=3, **probe),

@@ -66,6 +66,7 @@ provider(
             "fqdn": f"{c.physical}.hcp.{c.cloud.location}.azmk8s.io",
             "oidcIssuerProfile": {"enabled": True, "issuerUrl": f"https://{c.cloud.location}.oic.prod-aks.azure.com/"
                                                                 f"{TENANT_ID}/{_guid(c.name)}/"}}),
+        "azure-native:machinelearningservices:Workspace": _with(lambda c: {"workspaceId": _guid(c.name, "workspace")}),
         "azure-native:machinelearningservices:OnlineEndpoint": _with(lambda c: _properties(
             c, scoringUri=f"https://{c.physical}.{c.cloud.location}.inference.ml.azure.com/score",
             swaggerUri=f"https://{c.physical}.{c.cloud.location}.inference.ml.azure.com/swagger.json")),

@@ -75,6 +75,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
         endpoint = ModelEndpoint(f"{plan.name}-endpoint", ModelEndpointArgs(
             service=plan.name, names=names, scope=scope, workspace_name=workspace.workspace_name,
             workspace_id=workspace.workspace_id, registry_id=registry.registry_id, storage_account_id=store.account_id,
+            capture_container=workspace.default_container,
             slots=plan.slot_specs(plan.images(repository_url, built), store.blob_url), live=plan.live,
             keep_warm=plan.keep_warm, environment=cfg.environment, allow_public_access=not prod,
             capture_sampling_percent=cfg.monitoring.data_capture_percent or 0, tags=plan.tags))

@@ -138,3 +138,27 @@ def test_endpoint_changes_re_apply_the_split():
 def test_what_azure_ml_would_refuse_fails_before_any_resource(overrides, problem):
     with pytest.raises(ValueError, match=problem):
         _args(**overrides)
+
+
+def test_the_server_feeds_the_data_collector_that_the_drift_monitor_reads(dev):
+    """A custom container's collections only get rows when the scoring code logs through azureml-ai-monitoring
+    (Azure ML "collect production data", custom logging); the server does so with CAPTURE_DESTINATION."""
+    from services.model_server.capture_azure import DESTINATION, INPUTS, OUTPUTS
+
+    props = one(dev, ":OnlineDeployment")["inputs"]["properties"]
+    env = props["environmentVariables"]
+    assert (env["CAPTURE_DESTINATION"], env["CAPTURE_SAMPLE_PERCENT"]) == (DESTINATION, "100")
+    assert set(props["dataCollector"]["collections"]) == {INPUTS, OUTPUTS}
+
+
+def test_no_capture_means_collection_off_and_no_server_capture(plan_component):
+    plan = plan_component(lambda: ModelEndpoint("fraud", _args(capture_sampling_percent=0)))
+    props = one(plan, ":OnlineDeployment")["inputs"]["properties"]
+    assert "CAPTURE_DESTINATION" not in props["environmentVariables"]
+    assert {c["dataCollectionMode"] for c in props["dataCollector"]["collections"].values()} == {"Disabled"}
+
+
+def test_the_identity_may_write_where_the_collector_writes(plan_component):
+    plan = plan_component(lambda: ModelEndpoint("fraud", _args(capture_container="azureml-blobstore-guid")))
+    scopes = {r["name"]: r["inputs"]["scope"] for r in every(plan, ":RoleAssignment")}
+    assert scopes["fraud-capture-write"] == "/storage/blobServices/default/containers/azureml-blobstore-guid"
