@@ -30,6 +30,7 @@ import pulumi_azure_native as azure
 from components.azure.endpoint_traffic import EndpointTraffic, EndpointTrafficArgs
 from components.azure.instance_types import ONLINE_INSTANCE_TYPES
 from components.azure.naming import AzureNames, check_azure_name
+from components.azure.rbac_propagation import RbacPropagation
 from components.azure.roles import Scope, grant
 from components.naming import content_hash
 from components.serving import PROD_MIN_REPLICAS, SLOT_NAMES, SlotSpec, deployed_slots, takes_traffic
@@ -161,10 +162,12 @@ class ModelEndpoint(pulumi.ComponentResource):
                 public_network_access="Enabled" if args.allow_public_access else "Disabled"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=grants,
                                         ignore_changes=["properties.traffic", "properties.mirrorTraffic"]))
+        propagated = RbacPropagation(f"{name}-rbac-propagation", grants, opts=child)
         self.deployment_ids = {}
         deployments = []
         for slot_name in args.deployed:
-            deployment = self._deployment(name, args, slot_name, endpoint.name, identity.client_id, grants)
+            deployment = self._deployment(name, args, slot_name, endpoint.name, identity.client_id,
+                                          [*grants, propagated])
             self.deployment_ids[slot_name] = deployment.id
             deployments.append(deployment)
         self.weights = {slot: args.slots[slot].weight for slot in args.deployed}

@@ -194,6 +194,9 @@ RULES: dict[str, ReplaceRule] = {
     "azure-native:storage:ManagementPolicy": _azure("accountName managementPolicyName resourceGroupName"),
     "azure-native:storage:StorageAccount": _azure("accountName location resourceGroupName isHnsEnabled",
                                                   "storage accounts: hierarchical namespace cannot be turned off"),
+    "pulumi-python:dynamic/azure:RbacPropagation": rule(
+        "", "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
+        "resource's own `diff` decides: components/azure/rbac_propagation.py never replaces)"),
     "pulumi-python:dynamic/azureml:EndpointTraffic": rule(
         "subscriptionId resourceGroupName workspaceName endpointName",
         "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
