@@ -85,6 +85,8 @@ class ModelEndpointArgs:
     """Container the deployments' data collectors write to (MlWorkspace.default_container)."""
     keep_warm: bool = False
     """Keep a weight-0 slot deployed (ready for an instant cut-over)."""
+    mirror_percent: int = 0
+    """Share of live requests copied to the non-live (idle) slot, responses discarded; at most 50."""
     environment: str = "dev"
     """dev / staging / prod: auth mode, network access, replica floor."""
     allow_public_access: bool = True
@@ -107,6 +109,9 @@ class ModelEndpointArgs:
                 errors.append(f"slot {name}: {slot.instance_type!r} is not an Azure ML managed online instance type")
             if self.environment == "prod" and takes_traffic(slot.weight) and slot.instance_count < PROD_MIN_REPLICAS:
                 errors.append(f"slot {name}: prod slots with traffic run at least {PROD_MIN_REPLICAS} instances")
+        if self.mirror_percent and self.shadow not in self.deployed:
+            errors.append(f"mirror_percent={self.mirror_percent} needs the non-live slot {self.shadow!r} deployed "
+                          "at weight 0 (keep_warm=True)")
         if not 1000 <= self.request_timeout_ms <= 180_000:
             errors.append(f"request_timeout_ms={self.request_timeout_ms}: Azure ML allows 1000..180000")
         errors = [e for e in errors if e]
@@ -117,6 +122,15 @@ class ModelEndpointArgs:
     def deployed(self) -> tuple[str, ...]:
         weights = {name: slot.weight for name, slot in self.slots.items()}
         return deployed_slots(weights, self.live, self.keep_warm)
+
+    @property
+    def shadow(self) -> str:
+        """The slot mirrored traffic goes to: the one that is not live."""
+        return next(name for name in SLOT_NAMES if name != self.live)
+
+    @property
+    def mirror(self) -> dict[str, int]:
+        return {self.shadow: self.mirror_percent} if self.mirror_percent else {}
 
     @property
     def auth_mode(self) -> str:
@@ -174,7 +188,7 @@ class ModelEndpoint(pulumi.ComponentResource):
         EndpointTraffic(f"{name}-traffic", EndpointTrafficArgs(
             subscription_id=s.subscription_id, resource_group_name=s.resource_group_name,
             workspace_name=args.workspace_name, endpoint_name=endpoint.name, traffic=self.weights,
-            mirror_traffic={}, endpoint_revision=args.revision()),
+            mirror_traffic=args.mirror, endpoint_revision=args.revision()),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoint, *deployments]))
         self.endpoint_name, self.identity_id = endpoint.name, identity.id
         self.scoring_uri = endpoint.properties.scoring_uri

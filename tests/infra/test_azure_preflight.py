@@ -111,3 +111,22 @@ def test_a_bad_azure_stack_exits_2_through_the_cli_with_every_problem_and_no_tra
     keys = [line.split(": ", 2)[1].split(" = ")[0] for line in result.stderr.strip().splitlines()]
     assert keys == ["azure-native:location", "mlops-platform:gpu.instanceType",
                     "mlops-platform:services.fraud-detector.slots.blue.instanceType"]
+
+
+def _service(**changes) -> dict:
+    svc = {**json.loads(DEV[f"{NS}:services"])["fraud-detector"], **changes}
+    return {f"{NS}:services": json.dumps({"fraud-detector": svc})}
+
+
+def test_mirror_traffic_goes_to_the_idle_non_live_slot():
+    cfg = load_platform_config({**DEV, **_service(mirrorPercent=20, keepWarm=True)}, "Pulumi.azure-dev.yaml")
+    assert cfg.services["fraud-detector"].mirror_percent == 20
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    ({"mirrorPercent": 60, "keepWarm": True}, "mirrorPercent"),
+    ({"mirrorPercent": 20}, "it needs weight 0 and keepWarm: true"),
+])
+def test_mirror_traffic_azure_would_refuse_is_a_config_error_naming_the_key(changes, problem):
+    errors = _errors(**_service(**changes))
+    assert any("services.fraud-detector" in e and problem in e for e in errors), errors

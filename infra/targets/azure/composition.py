@@ -77,7 +77,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
             workspace_id=workspace.workspace_id, registry_id=registry.registry_id, storage_account_id=store.account_id,
             capture_container=workspace.default_container,
             slots=plan.slot_specs(plan.images(repository_url, built), store.blob_url), live=plan.live,
-            keep_warm=plan.keep_warm, environment=cfg.environment, allow_public_access=not prod,
+            keep_warm=plan.keep_warm, mirror_percent=cfg.services[plan.name].mirror_percent,
+            environment=cfg.environment, allow_public_access=not prod,
             capture_sampling_percent=cfg.monitoring.data_capture_percent or 0, tags=plan.tags))
         endpoints[plan.name] = endpoint
         monitored.append(MonitoredEndpoint(

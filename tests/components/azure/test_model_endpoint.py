@@ -162,3 +162,15 @@ def test_the_identity_may_write_where_the_collector_writes(plan_component):
     plan = plan_component(lambda: ModelEndpoint("fraud", _args(capture_container="azureml-blobstore-guid")))
     scopes = {r["name"]: r["inputs"]["scope"] for r in every(plan, ":RoleAssignment")}
     assert scopes["fraud-capture-write"] == "/storage/blobServices/default/containers/azureml-blobstore-guid"
+
+
+def test_mirror_traffic_shadows_the_idle_slot_through_the_traffic_resource(plan_component):
+    plan = plan_component(lambda: ModelEndpoint("fraud", _args(keep_warm=True, mirror_percent=20)))
+    traffic = one(plan, TRAFFIC)["inputs"]
+    assert (traffic["traffic"], traffic["mirrorTraffic"]) == ({"blue": 100}, {"green": 20})
+    assert sorted(_deployments(plan)) == ["blue", "green"]
+
+
+def test_mirroring_to_a_slot_that_is_not_deployed_is_refused():
+    with pytest.raises(ValueError, match="needs the non-live slot 'green' deployed"):
+        _args(mirror_percent=20)
