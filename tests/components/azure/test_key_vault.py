@@ -72,3 +72,14 @@ def test_a_prefix_too_long_for_a_vault_name_is_shortened_not_refused():
     long = AzureNames(Namer("a-very-long-team-prefix-name", "staging"), "westeurope")
     assert len(long.key_vault()) <= 24
     KeyVaultArgs(names=long, scope=scope(), environment="staging")  # does not raise
+
+
+def test_a_recreated_stack_asks_for_the_same_vault_name_and_a_new_prefix_avoids_the_deleted_one():
+    """A soft-deleted vault keeps its global name for the retention period (Key Vault soft-delete overview), so a
+    stack re-created from the same config collides with it until recovered (docs/runbooks/disaster-recovery.md);
+    changing namePrefix moves every global name away from the deleted ones."""
+    first, again = names("dev"), names("dev")
+    assert first.key_vault() == again.key_vault()
+    moved = names("dev", prefix="mlops2")
+    assert {moved.key_vault(), moved.storage_account(), moved.container_registry()}.isdisjoint(
+        {first.key_vault(), first.storage_account(), first.container_registry()})
