@@ -230,5 +230,9 @@ class ModelEndpoint(pulumi.ComponentResource):
                 data_collector=ml.DataCollectorArgs(
                     collections={"model_inputs": collect, "model_outputs": collect},
                     request_logging=ml.RequestLoggingArgs(capture_headers=["x-request-id"]))),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=grants,
+            # The name is the slot's, so a replacement cannot create the new deployment beside the old one (the
+            # provider refuses to create an existing resource): delete first. Azure refuses to delete a deployment
+            # that has traffic, so a live slot's instance type changes by blue/green, never in place.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=grants, delete_before_replace=True,
+                                        replace_on_changes=["properties.instanceType"],
                                         custom_timeouts=pulumi.CustomTimeouts(create="60m", update="60m")))

@@ -174,3 +174,12 @@ def test_mirror_traffic_shadows_the_idle_slot_through_the_traffic_resource(plan_
 def test_mirroring_to_a_slot_that_is_not_deployed_is_refused():
     with pytest.raises(ValueError, match="needs the non-live slot 'green' deployed"):
         _args(mirror_percent=20)
+
+
+def test_a_deployment_is_replaced_delete_first_when_its_instance_type_changes(canary):
+    """Deployments are named after their slot: a create-before-delete replacement would ask azure-native to create
+    an existing resource ("cannot create already existing resource", pulumi/pulumi-azure-native#808), and a
+    managed deployment's instance type cannot change in place (infra/plan/replacement.py)."""
+    for deployment in every(canary, ":OnlineDeployment"):
+        assert deployment["deleteBeforeReplace"] is True
+        assert deployment["replaceOnChanges"] == ["properties.instanceType"]
