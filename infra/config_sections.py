@@ -191,6 +191,10 @@ class ServiceConfig(Section):
     live: SlotName = Field("blue", description="The slot that carries production traffic.")
     keep_warm: Flag = Field(False, description="Keep a slot at weight 0 deployed (ready for instant cut-over).")
     max_instances: int = Field(4, ge=1, le=100, description="Autoscaling ceiling per slot.")
+    mirror_percent: int = Field(
+        0, ge=0, le=50, description="Share of live requests also sent to the non-live slot, responses discarded "
+        "(shadow testing), percent. Azure ML mirror traffic (at most 50); the non-live slot must be at weight 0 with "
+        "keepWarm: true. Other targets do not mirror yet.")
     slots: dict[SlotName, SlotConfig] = Field(description="The `blue` and `green` slots.")
 
     @field_validator("build_tag")
@@ -217,6 +221,12 @@ class ServiceConfig(Section):
         if self.external_image and self.build_tag:
             problems.append("buildTag needs a repository in the stack's registry; imageRepository "
                             f"{self.image_repository!r} is external (remove buildTag or imageRepository)")
+        if self.mirror_percent:
+            shadow = next((name for name in self.slots if name != self.live), None)
+            if shadow is None or self.slots[shadow].weight or not self.keep_warm:
+                problems.append(f"mirrorPercent {self.mirror_percent} copies requests to the non-live slot "
+                                f"{shadow!r}: it needs weight 0 and keepWarm: true (a slot cannot take live and "
+                                "mirrored traffic at once)")
         if self.build_tag and self.build_tag not in {slot.image_tag for slot in self.slots.values()}:
             problems.append(f"buildTag {self.build_tag!r} is not the imageTag of any slot; "
                             "set it to the tag a slot should run")

@@ -4,7 +4,9 @@ Subnets are carved from `cidr`: half for AKS nodes (Azure CNI overlay: pods take
 range, so nodes only need these), a quarter each for private endpoints and the Azure ML compute cluster.
 Every subnet has its own NSG (Azure's default rules: VNet and load balancer in, internet in denied) and no
 default outbound access (Azure retires it for new VNets); the ML compute subnet, whose nodes have no public
-IP, gets a NAT gateway so training nodes reach Azure ML, storage and the registry.
+IP, gets a NAT gateway so training nodes reach Azure ML, storage and the registry. The AKS and compute subnets
+carry the `Microsoft.Storage` service endpoint: the storage account's network rules admit them, and Azure refuses a
+VNet rule for a subnet without it (NetworkAclsValidationFailure, hashicorp/terraform-provider-azurerm#16547).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import pulumi_azure_native as azure
 from components.azure.naming import AzureNames
 
 net = azure.network
+STORAGE_CLIENTS = ("aks", "compute")
+"""Subnets the storage account's firewall admits (they need the Microsoft.Storage service endpoint)."""
 
 
 def subnet_ranges(cidr: str) -> dict[str, str]:
@@ -83,6 +87,8 @@ class Foundation(pulumi.ComponentResource):
                 default_outbound_access=False,
                 nat_gateway=net.SubResourceArgs(id=nat.id) if role == "compute" else None,
                 private_endpoint_network_policies="Enabled" if role == "endpoints" else None,
+                service_endpoints=[net.ServiceEndpointPropertiesFormatArgs(service="Microsoft.Storage")]
+                if role in STORAGE_CLIENTS else None,
                 # Subnets of one VNet are updated one at a time (concurrent PUTs fail with AnotherOperationInProgress).
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None))
             self.subnet_ids[role] = subnet.id

@@ -24,6 +24,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.azure.naming import AzureNames, check_azure_name
+from components.azure.rbac_propagation import RbacPropagation
 from components.azure.roles import Scope, grant
 from components.gpu_catalog import resolve_gpu
 
@@ -114,6 +115,7 @@ class GpuCluster(pulumi.ComponentResource):
                         principal_id=identity.principal_id, role="Key Vault Crypto User", parent=self),
                   grant(f"{name}-subnet-access", subscription_id=s.subscription_id, scope=args.subnet_id,
                         principal_id=identity.principal_id, role="Network Contributor", parent=self)]
+        propagated = RbacPropagation(f"{name}-rbac-propagation", grants, opts=child)
         cluster = cs.ManagedCluster(
             f"{name}-aks", resource_name_=args.names.aks_cluster(), resource_group_name=s.resource_group_name,
             location=s.location, dns_prefix=args.names.aks_cluster(), tags=tags,
@@ -142,7 +144,7 @@ class GpuCluster(pulumi.ComponentResource):
                 os_type="Linux", os_sku="AzureLinux", vnet_subnet_id=args.subnet_id, type="VirtualMachineScaleSets",
                 node_taints=["CriticalAddonsOnly=true:NoSchedule"])],
             # The GPU pool is its own resource; the cluster's view of pools would otherwise diff against it.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=grants,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[*grants, propagated],
                                         ignore_changes=["agentPoolProfiles"]))
         cs.AgentPool(
             f"{name}-gpu", agent_pool_name="gpu", resource_name_=cluster.name,

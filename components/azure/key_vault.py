@@ -21,6 +21,7 @@ import pulumi
 import pulumi_azure_native as azure
 
 from components.azure.naming import AzureNames, check_azure_name
+from components.azure.rbac_propagation import RbacPropagation
 from components.azure.roles import Scope, grant
 
 kv = azure.keyvault
@@ -63,7 +64,7 @@ class KeyVault(pulumi.ComponentResource):
     cmk_identity_id: pulumi.Output[str]
     cmk_identity_client_id: pulumi.Output[str]
     cmk_access: pulumi.Resource
-    """The role assignment consumers must wait for before they use the key."""
+    """What consumers of the key wait for: the role assignment and its propagation (rbac_propagation.py)."""
 
     def __init__(self, name: str, args: KeyVaultArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:azure:KeyVault", name, None, opts)
@@ -93,9 +94,10 @@ class KeyVault(pulumi.ComponentResource):
         identity = azure.managedidentity.UserAssignedIdentity(
             f"{name}-cmk-identity", resource_name_=args.names.name("cmk-id"), resource_group_name=s.resource_group_name,
             location=s.location, tags=tags, opts=pulumi.ResourceOptions(parent=self))
-        self.cmk_access = grant(f"{name}-cmk-access", subscription_id=s.subscription_id, scope=vault.id,
-                                principal_id=identity.principal_id, role="Key Vault Crypto Service Encryption User",
-                                parent=self)
+        access = grant(f"{name}-cmk-access", subscription_id=s.subscription_id, scope=vault.id,
+                       principal_id=identity.principal_id, role="Key Vault Crypto Service Encryption User", parent=self)
+        self.cmk_access = RbacPropagation(f"{name}-cmk-propagation", [access],
+                                          opts=pulumi.ResourceOptions(parent=self))
         self.vault_id, self.vault_uri = vault.id, vault.properties.vault_uri
         self.key_name, self.key_id, self.key_version_id = key.name, key.key_uri, key.key_uri_with_version
         self.cmk_identity_id, self.cmk_identity_client_id = identity.id, identity.client_id

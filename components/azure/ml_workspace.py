@@ -75,6 +75,9 @@ class MlWorkspace(pulumi.ComponentResource):
     workspace_name: pulumi.Output[str]
     workspace_id: pulumi.Output[str]
     compute_name: pulumi.Output[str]
+    default_container: pulumi.Output[str]
+    """The workspace's default blob container (`workspaceblobstore`: `azureml-blobstore-<workspace guid>`), where
+    online deployments' data collectors write `modelDataCollector/...`."""
 
     def __init__(self, name: str, args: MlWorkspaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:azure:MlWorkspace", name, None, opts)
@@ -113,5 +116,6 @@ class MlWorkspace(pulumi.ComponentResource):
                                                         node_idle_time_before_scale_down="PT10M"))),
             opts=pulumi.ResourceOptions(parent=self))
         self.workspace_name, self.workspace_id, self.compute_name = workspace.name, workspace.id, compute.name
+        self.default_container = pulumi.Output.concat("azureml-blobstore-", workspace.workspace_id)
         self.register_outputs({"workspace_name": workspace.name, "workspace_id": workspace.id,
                                "compute_name": compute.name})

@@ -1,10 +1,10 @@
 """Monitoring (Azure): an action group, metric alerts per endpoint and deployment, drift monitors, a workbook.
 
 Metric alerts (Azure ML online endpoint metrics, namespace Microsoft.MachineLearningServices/workspaces/
-onlineEndpoints[/deployments]): per endpoint p99 request latency and failed (5xx) requests per deployment;
-per deployment CPU, GPU (GPU instance types only) and memory utilization and a capacity alert when fewer
-instances run than the slot asks for. Azure metric alerts cannot divide one metric by another, so the failed
-request alert fires on sustained 5xx per minute, not on a percentage (docs/azureml-serving.md, limits).
+onlineEndpoints[/deployments]): per endpoint p99 request latency per deployment; per deployment CPU, GPU (GPU
+instance types only) and memory utilization and a capacity alert when fewer instances run than the slot asks for.
+Failed requests are a rate, `AlertThresholds.error_rate_percent` of a deployment's requests: a metric alert cannot
+divide two metrics, so a log alert computes it from the endpoint's traffic log (request_alerts.py).
 Each service's live deployment gets an Azure ML model monitor (model_monitor.py) that emails the same people.
 The workbook is rendered from data by `workbook_document`.
 """
@@ -21,6 +21,7 @@ import pulumi_azure_native as azure
 
 from components.azure.model_monitor import drift_schedule_properties
 from components.azure.naming import AzureNames
+from components.azure.request_alerts import failed_request_rate_alert, traffic_logs
 from components.azure.roles import Scope
 from components.monitoring import AlertThresholds, DriftSpec
 
@@ -28,7 +29,6 @@ mon = azure.monitor
 ENDPOINT_TYPE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 DEPLOYMENT_TYPE = f"{ENDPOINT_TYPE}/deployments"
 UTILIZATION_PERCENT = 85
-FAILED_PER_MINUTE = 1
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class MonitoredDeployment:
 class MonitoredEndpoint:
     service: str
     endpoint_id: pulumi.Input[str]
+    endpoint_name: pulumi.Input[str]
     deployments: Sequence[MonitoredDeployment]
     live: str
     drift: DriftSpec
@@ -62,10 +63,12 @@ class MonitoringArgs:
     """Subscription, tenant, resource group and location."""
     workspace_name: pulumi.Input[str]
     """Azure ML workspace of the drift monitors."""
+    log_analytics_id: pulumi.Input[str]
+    """Log Analytics workspace receiving the endpoints' traffic logs (the failed-request rate alert reads it)."""
     endpoints: Sequence[MonitoredEndpoint]
     """What to watch."""
     thresholds: AlertThresholds = field(default_factory=AlertThresholds)
-    """p99 latency (and error rate, see the module docstring)."""
+    """p99 latency and error rate (percent of a deployment's requests)."""
     alert_emails: Sequence[str] = ()
     """Recipients of every alert."""
     webhook_url: pulumi.Input[str] | None = None
@@ -157,11 +160,14 @@ class Monitoring(pulumi.ComponentResource):
                     f"{ep.service}: p99 request latency above {args.thresholds.p99_latency_ms:g} ms",
                     [criterion("RequestLatency_P99", "GreaterThan", args.thresholds.p99_latency_ms, "Maximum",
                                [mon.MetricDimensionArgs(name="deployment", operator="Include", values=slots)])], 2)
-        self._alert(f"{prefix}-failed-requests", args, ep.endpoint_id, ENDPOINT_TYPE,
-                    f"{ep.service}: 5xx answers ({FAILED_PER_MINUTE}+ per minute for 5 minutes)",
-                    [criterion("RequestsPerMinute", "GreaterThanOrEqual", FAILED_PER_MINUTE, "Average",
-                               [mon.MetricDimensionArgs(name="statusCodeClass", operator="Include", values=["5xx"]),
-                                mon.MetricDimensionArgs(name="deployment", operator="Include", values=slots)])], 1)
+        logs = traffic_logs(f"{prefix}-traffic-logs", endpoint_id=ep.endpoint_id,
+                            log_analytics_id=args.log_analytics_id, parent=self)
+        failed_request_rate_alert(
+            f"{prefix}-failed-requests", service=ep.service, endpoint_name=ep.endpoint_name,
+            log_analytics_id=args.log_analytics_id, location=args.scope.location,
+            resource_group_name=args.scope.resource_group_name, action_group_id=self._group_id,
+            error_rate_percent=args.thresholds.error_rate_percent, tags=dict(args.tags), parent=self,
+            depends_on=[logs])
         for d in ep.deployments:
             utilization = [("CpuUtilizationPercentage", "cpu"), ("MemoryUtilizationPercentage", "memory")]
             if d.gpu:

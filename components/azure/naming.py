@@ -3,8 +3,9 @@
 Rules come from "Naming rules and restrictions for Azure resources" (Azure Resource Manager docs,
 resource-name-rules) and, for Azure ML, the service's REST API validation (endpoint names must start
 with a letter, 3-32 characters, unique per region). Storage accounts, container registries and key
-vaults have GLOBAL names (DNS labels under blob.core.windows.net, azurecr.io, vault.azure.net), so
-`AzureNames` ends them in a hash of the stack's identity (prefix, environment, location, owner): two
+vaults have GLOBAL names (DNS labels under blob.core.windows.net, azurecr.io, vault.azure.net), and an online
+endpoint's name is unique per region (`<endpoint>.<region>.inference.ml.azure.com`), so `AzureNames` ends them in a
+hash of the stack's identity (prefix, environment, location, owner): two
 organisations with the default prefix do not collide, and the same stack always gets the same name.
 A soft-deleted key vault keeps its name for the retention period (docs/runbooks/disaster-recovery.md).
 
@@ -88,8 +89,13 @@ class AzureNames:
         return self.name("mlw", limit=33)
 
     def endpoint(self, service: str) -> str:
-        """The service's online endpoint: its name is part of the scoring URI and unique per region."""
-        return self.name(service, limit=32)
+        """The service's online endpoint: `<prefix>-<env>-<service>-<suffix>`, at most 32 characters.
+
+        The name is the scoring URI's host label (`<name>.<region>.inference.ml.azure.com`), so it is unique per
+        region across every subscription: like the global names it ends in the stack's suffix, and a long service
+        name is shortened deterministically (a hash keeps it unique) rather than refused.
+        """
+        return f"{self.name(service, limit=32 - 1 - len(self.suffix))}-{self.suffix}"
 
     def compute(self) -> str:
         return f"gpu-{self.namer.environment}"[:16]

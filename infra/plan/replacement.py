@@ -172,7 +172,9 @@ RULES: dict[str, ReplaceRule] = {
     "azure-native:machinelearningservices:Workspace": _azure("location resourceGroupName workspaceName"),
     "azure-native:managedidentity:UserAssignedIdentity": _azure("location resourceGroupName resourceName"),
     "azure-native:monitor:ActionGroup": _azure("actionGroupName location resourceGroupName"),
+    "azure-native:monitor:DiagnosticSetting": _azure("name resourceUri"),
     "azure-native:monitor:MetricAlert": _azure("location resourceGroupName ruleName"),
+    "azure-native:monitor:ScheduledQueryRule": _azure("location resourceGroupName ruleName"),
     "azure-native:network:NatGateway": _azure("location natGatewayName resourceGroupName"),
     "azure-native:network:NetworkSecurityGroup": _azure("location networkSecurityGroupName resourceGroupName"),
     "azure-native:network:PrivateDnsZoneGroup": _azure("privateDnsZoneGroupName privateEndpointName "
@@ -192,6 +194,9 @@ RULES: dict[str, ReplaceRule] = {
     "azure-native:storage:ManagementPolicy": _azure("accountName managementPolicyName resourceGroupName"),
     "azure-native:storage:StorageAccount": _azure("accountName location resourceGroupName isHnsEnabled",
                                                   "storage accounts: hierarchical namespace cannot be turned off"),
+    "pulumi-python:dynamic/azure:RbacPropagation": rule(
+        "", "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
+        "resource's own `diff` decides: components/azure/rbac_propagation.py never replaces)"),
     "pulumi-python:dynamic/azureml:EndpointTraffic": rule(
         "subscriptionId resourceGroupName workspaceName endpointName",
         "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "

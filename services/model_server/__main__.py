@@ -26,7 +26,8 @@ def build(settings: Settings, log: JsonLog) -> ModelServer:
     model = OnnxModel.load(directory, provider=settings.execution_provider, intra_op_threads=settings.intra_op_threads)
     capture = None
     if settings.capture_destination and settings.capture_sample_percent > 0:
-        sink = open_sink(settings.capture_destination, settings.capture_flush_records, settings.capture_flush_seconds)
+        sink = open_sink(settings.capture_destination, settings.capture_flush_records, settings.capture_flush_seconds,
+                         model.metadata.feature_names)
         capture = DataCapture(sink, settings.capture_sample_percent)
     log.event(
         "model_loaded",

@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -129,8 +130,13 @@ class S3Sink:
         return pending >= self.flush_records or (pending > 0 and seconds_since_write >= self.flush_seconds)
 
 
-def open_sink(destination: str, flush_records: int, flush_seconds: float) -> CaptureSink:
-    """A sink for ``CAPTURE_DESTINATION``: ``s3://bucket/prefix`` or a local file path."""
+def open_sink(destination: str, flush_records: int, flush_seconds: float,
+              feature_names: Sequence[str] = ()) -> CaptureSink:
+    """A sink for ``CAPTURE_DESTINATION``: ``s3://bucket/prefix``, ``azureml-mdc`` or a local file path."""
+    from services.model_server import capture_azure
+
+    if destination == capture_azure.DESTINATION:
+        return capture_azure.AzureCollectorSink(feature_names)
     if destination.startswith("s3://"):
         return S3Sink(destination, flush_records, flush_seconds)
     return FileSink(Path(destination))

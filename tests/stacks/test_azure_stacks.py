@@ -154,3 +154,12 @@ def test_shared_exports(dev):
     assert out["repositoryUrls"]["fraud-detector"].endswith(".azurecr.io/fraud-detector")
     assert out["endpoints"]["fraud-detector"]["invokeUrl"].endswith(".inference.ml.azure.com/score")
     assert out["dashboardUrl"].startswith("https://portal.azure.com/")
+
+
+def test_exports_name_what_the_stack_declares(dev):
+    """The Azure fakes answer with the declared physical names, so the committed plan's exports are the names a
+    real `pulumi up` reports (storage account, endpoint, registry)."""
+    out = dev.outputs
+    assert out["artifactBucket"] == _one(dev, ":StorageAccount")["inputs"]["accountName"]
+    assert out["endpoints"]["fraud-detector"]["name"] == _one(dev, ":OnlineEndpoint")["inputs"]["endpointName"]
+    assert out["registryLoginServer"] == _one(dev, ":Registry")["inputs"]["registryName"] + ".azurecr.io"

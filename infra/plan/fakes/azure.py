@@ -14,12 +14,29 @@ def _guid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
 
 
+_NAME_INPUTS = {
+    "StorageAccount": "accountName", "Registry": "registryName", "Vault": "vaultName", "Key": "keyName",
+    "Workspace": "workspaceName", "OnlineEndpoint": "endpointName", "OnlineDeployment": "deploymentName",
+    "ManagedCluster": "resourceName", "UserAssignedIdentity": "resourceName", "ResourceGroup": "resourceGroupName",
+    "Compute": "computeName", "VirtualNetwork": "virtualNetworkName", "Subnet": "subnetName",
+    "ActionGroup": "actionGroupName", "MetricAlert": "ruleName", "ScheduledQueryRule": "ruleName",
+}
+"""The input holding the physical name Azure gives the resource (azure-native names it per type)."""
+
+
+def _physical(ctx: Ctx) -> str:
+    """The declared name when the program sets one (as Azure would answer), else Pulumi's autoname."""
+    key = _NAME_INPUTS.get(ctx.type.rsplit(":", 1)[-1])
+    value = ctx.inputs.get(key) if key else None
+    return value if isinstance(value, str) and value else ctx.physical
+
+
 def _resource_id(ctx: Ctx) -> str:
     provider_ns = ctx.type.split(":")[1].split("/")[0]
     resource_type = ctx.type.rsplit(":", 1)[-1]
     return (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{ctx.cloud.resource_group}/providers/"
             f"Microsoft.{provider_ns[0].upper()}{provider_ns[1:]}/{resource_type[0].lower()}{resource_type[1:]}s/"
-            f"{ctx.physical}")
+            f"{_physical(ctx)}")
 
 
 def _identity(ctx: Ctx) -> dict[str, Any]:
@@ -36,7 +53,7 @@ def _identity(ctx: Ctx) -> dict[str, Any]:
 
 
 def _azure_default(ctx: Ctx) -> dict[str, Any]:
-    name = ctx.physical
+    name = _physical(ctx)
     return {"id": _resource_id(ctx), "name": name, **_identity(ctx)}
 
 
@@ -56,19 +73,21 @@ provider(
         "azure-native:managedidentity:UserAssignedIdentity": _with(lambda c: {
             "principalId": _guid(c.name, "principal"), "clientId": _guid(c.name, "client"), "tenantId": TENANT_ID}),
         "azure-native:storage:StorageAccount": _with(lambda c: {"primaryEndpoints": {
-            "blob": f"https://{c.physical}.blob.core.windows.net/", "dfs": f"https://{c.physical}.dfs.core.windows.net/"}}),
-        "azure-native:containerregistry:Registry": _with(lambda c: {"loginServer": f"{c.physical}.azurecr.io"}),
-        "azure-native:keyvault:Vault": _with(lambda c: _properties(c, vaultUri=f"https://{c.physical}.vault.azure.net/")),
+            "blob": f"https://{_physical(c)}.blob.core.windows.net/", "dfs": f"https://{_physical(c)}.dfs.core.windows.net/"}}),
+        "azure-native:containerregistry:Registry": _with(lambda c: {"loginServer": f"{_physical(c)}.azurecr.io"}),
+        "azure-native:keyvault:Vault": _with(lambda c: _properties(c, vaultUri=f"https://{_physical(c)}.vault.azure.net/")),
         "azure-native:keyvault:Key": _with(lambda c: {
-            "keyUri": f"https://vault.vault.azure.net/keys/{c.physical}",
-            "keyUriWithVersion": f"https://vault.vault.azure.net/keys/{c.physical}/{_guid(c.name).replace('-', '')}"}),
+            "keyUri": f"https://vault.vault.azure.net/keys/{_physical(c)}",
+            "keyUriWithVersion": f"https://vault.vault.azure.net/keys/{_physical(c)}/"
+                                 f"{_guid(c.name).replace('-', '')}"}),
         "azure-native:containerservice:ManagedCluster": _with(lambda c: {
-            "fqdn": f"{c.physical}.hcp.{c.cloud.location}.azmk8s.io",
+            "fqdn": f"{_physical(c)}.hcp.{c.cloud.location}.azmk8s.io",
             "oidcIssuerProfile": {"enabled": True, "issuerUrl": f"https://{c.cloud.location}.oic.prod-aks.azure.com/"
                                                                 f"{TENANT_ID}/{_guid(c.name)}/"}}),
+        "azure-native:machinelearningservices:Workspace": _with(lambda c: {"workspaceId": _guid(c.name, "workspace")}),
         "azure-native:machinelearningservices:OnlineEndpoint": _with(lambda c: _properties(
-            c, scoringUri=f"https://{c.physical}.{c.cloud.location}.inference.ml.azure.com/score",
-            swaggerUri=f"https://{c.physical}.{c.cloud.location}.inference.ml.azure.com/swagger.json")),
+            c, scoringUri=f"https://{_physical(c)}.{c.cloud.location}.inference.ml.azure.com/score",
+            swaggerUri=f"https://{_physical(c)}.{c.cloud.location}.inference.ml.azure.com/swagger.json")),
     },
     invokes={
         "azure-native:authorization:getClientConfig": lambda c, _: {

@@ -75,12 +75,15 @@ def compose(cfg: PlatformConfig) -> StackExports:
         endpoint = ModelEndpoint(f"{plan.name}-endpoint", ModelEndpointArgs(
             service=plan.name, names=names, scope=scope, workspace_name=workspace.workspace_name,
             workspace_id=workspace.workspace_id, registry_id=registry.registry_id, storage_account_id=store.account_id,
+            capture_container=workspace.default_container,
             slots=plan.slot_specs(plan.images(repository_url, built), store.blob_url), live=plan.live,
-            keep_warm=plan.keep_warm, environment=cfg.environment, allow_public_access=not prod,
+            keep_warm=plan.keep_warm, mirror_percent=cfg.services[plan.name].mirror_percent,
+            environment=cfg.environment, allow_public_access=not prod,
             capture_sampling_percent=cfg.monitoring.data_capture_percent or 0, tags=plan.tags))
         endpoints[plan.name] = endpoint
         monitored.append(MonitoredEndpoint(
             service=plan.name, endpoint_id=_endpoint_id(workspace.workspace_id, endpoint.endpoint_name),
+            endpoint_name=endpoint.endpoint_name,
             deployments=[MonitoredDeployment(slot=slot, deployment_id=endpoint.deployment_ids[slot],
                                              instance_count=plan.slots[slot].instance_count,
                                              gpu=plan.slots[slot].instance_type.startswith("Standard_N"))
@@ -90,7 +93,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
             reference_data=store.blob_url(f"{plan.baseline_prefix}/baseline.csv")))
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
-        names=names, scope=scope, workspace_name=workspace.workspace_name, endpoints=monitored,
+        names=names, scope=scope, workspace_name=workspace.workspace_name,
+        log_analytics_id=telemetry.log_analytics_id, endpoints=monitored,
         thresholds=alert_thresholds(cfg), alert_emails=cfg.monitoring.alert_emails, webhook_url=alert_webhook(cfg),
         model_monitor=cfg.monitoring.model_monitor, tags=tags))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from components.azure.artifact_store import CONTAINERS
-from components.azure.instance_types import GPU_VM_SIZES, ONLINE_INSTANCE_TYPES
+from components.azure.instance_types import DEFAULT_SERVING_TYPE, GPU_VM_SIZES, ONLINE_INSTANCE_TYPES
 from components.azure.naming import AzureNames, check_azure_name
 from infra.composition import stack_namer
 from infra.config import NAMESPACE, PlatformConfig
@@ -35,10 +35,12 @@ def check_azure(cfg: PlatformConfig) -> list[Problem]:
     for svc_name, svc in cfg.services.items():
         for slot_name, slot in svc.slots.items():
             if slot.instance_type not in ONLINE_INSTANCE_TYPES:
+                hint = did_you_mean(slot.instance_type, ONLINE_INSTANCE_TYPES) or (
+                    f"; use a size from the list, e.g. {DEFAULT_SERVING_TYPE} (CPU) or Standard_NC4as_T4_v3 (T4 GPU)")
                 problems.append(Problem(
                     f"{NAMESPACE}:services.{svc_name}.slots.{slot_name}.instanceType",
                     "not an Azure ML managed online endpoint instance type (Azure ML managed online endpoints SKU "
-                    f"list){did_you_mean(slot.instance_type, ONLINE_INSTANCE_TYPES)}", slot.instance_type))
+                    f"list){hint}", slot.instance_type))
         prefix = svc.model_artifact_uri or f"models/{svc_name}"
         if prefix.split("/", 1)[0] != "models":
             problems.append(Problem(f"{NAMESPACE}:services.{svc_name}.modelArtifactUri",
@@ -50,8 +52,9 @@ def check_azure(cfg: PlatformConfig) -> list[Problem]:
                                     "drift signal compares, or set monitoring.modelMonitor: false"))
     if cfg.gpu.instance_type and cfg.gpu.instance_type not in GPU_VM_SIZES:
         hint = did_you_mean(cfg.gpu.instance_type, GPU_VM_SIZES)
-        problems.append(Problem(f"{NAMESPACE}:gpu.instanceType", f"not an Azure GPU (N-series) VM size{hint}",
-                                cfg.gpu.instance_type))
+        problems.append(Problem(f"{NAMESPACE}:gpu.instanceType", f"not an Azure GPU (N-series) VM size{hint} "
+                                f"(or remove it: gpu.accelerator {cfg.gpu.accelerator!r} x {cfg.gpu.count} picks the "
+                                "GPU catalog's size)", cfg.gpu.instance_type))
     problems += check_gpu_catalog(cfg, "azure")
     for key, kind, name in azure_names(cfg).checked(list(cfg.services)):
         error = check_azure_name(kind, name)

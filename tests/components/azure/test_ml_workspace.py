@@ -1,0 +1,75 @@
+"""MlWorkspace under mocks: the workspace wired to the stack's resources, and a GPU training cluster from zero."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.azure.ml_workspace import MlWorkspace, MlWorkspaceArgs
+from infra.plan.engine import plan_program
+from tests.components.azure.support import SUBNET, VAULT, customer_key, names, one, scope
+
+WIRING = {"storage_account_id": "/storage", "key_vault_id": VAULT, "app_insights_id": "/appi",
+          "registry_id": "/acr", "compute_subnet_id": SUBNET}
+
+
+def _args(env: str, **overrides) -> MlWorkspaceArgs:
+    prod = env == "prod"
+    return MlWorkspaceArgs(**{"names": names(env), "scope": scope(), "key_id": "https://kv/keys/cmk",
+                              "key": customer_key(), "low_priority": not prod, "private": prod, "protect": prod,
+                              **WIRING, **overrides})
+
+
+@pytest.fixture(scope="module")
+def dev():
+    return plan_program(lambda: MlWorkspace("ml", _args("dev")), stack="dev")
+
+
+@pytest.fixture(scope="module")
+def prod():
+    return plan_program(lambda: MlWorkspace("ml", _args("prod")), stack="prod")
+
+
+def test_workspace_uses_the_stacks_storage_vault_insights_and_registry(dev):
+    workspace = one(dev, ":machinelearningservices:Workspace")["inputs"]
+    assert {k: workspace[k] for k in ("storageAccount", "keyVault", "applicationInsights", "containerRegistry")} == {
+        "storageAccount": "/storage", "keyVault": VAULT, "applicationInsights": "/appi", "containerRegistry": "/acr"}
+
+
+def test_workspace_reads_storage_with_its_identity(dev):
+    """The account has shared keys off: system datastores must use identity auth (Azure ML datastore docs)."""
+    workspace = one(dev, ":machinelearningservices:Workspace")["inputs"]
+    assert workspace["systemDatastoresAuthMode"] == "identity"
+    assert workspace["identity"]["type"] == "SystemAssigned,UserAssigned"
+
+
+def test_workspace_data_is_encrypted_with_the_stacks_key_and_a_key_change_replaces_it(dev):
+    workspace = one(dev, ":machinelearningservices:Workspace")
+    encryption = workspace["inputs"]["encryption"]
+    assert encryption["status"] == "Enabled"
+    assert encryption["keyVaultProperties"] == {"keyVaultArmId": VAULT, "keyIdentifier": "https://kv/keys/cmk"}
+    assert workspace["inputs"]["enableServiceSideCMKEncryption"] is True
+    assert "encryption" in workspace["replaceOnChanges"]
+
+
+def test_gpu_compute_scales_to_zero_without_public_ips(dev):
+    compute = one(dev, ":machinelearningservices:Compute")["inputs"]["properties"]
+    props = compute["properties"]
+    assert props["scaleSettings"]["minNodeCount"] == 0 and props["scaleSettings"]["maxNodeCount"] == 2
+    assert (props["enableNodePublicIp"], props["remoteLoginPortPublicAccess"]) == (False, "Disabled")
+    assert props["subnet"] == {"id": SUBNET} and props["vmSize"] == "Standard_NC4as_T4_v3"
+    assert compute["disableLocalAuth"] is True
+
+
+def test_dev_trains_on_low_priority_nodes_prod_on_dedicated(dev, prod):
+    def priority(plan):
+        return one(plan, ":machinelearningservices:Compute")["inputs"]["properties"]["properties"]["vmPriority"]
+    assert (priority(dev), priority(prod)) == ("LowPriority", "Dedicated")
+
+
+def test_prod_workspace_is_private_isolated_and_protected(dev, prod):
+    workspace = one(prod, ":machinelearningservices:Workspace")
+    assert workspace["inputs"]["publicNetworkAccess"] == "Disabled"
+    assert workspace["inputs"]["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
+    assert workspace["protect"] is True
+    dev_ws = one(dev, ":machinelearningservices:Workspace")
+    assert (dev_ws["inputs"]["publicNetworkAccess"], dev_ws["protect"]) == ("Enabled", False)
