@@ -130,8 +130,11 @@ def load_platform_config(values: Mapping[str, Any], source: str, stack: str = ""
                              f"required on {target.cloud} (no default instance type there)")
                      for name, svc in cfg.services.items() for slot_name, slot in svc.slots.items()
                      if not slot.instance_type]
-    if cfg is not None and target is not None and not any(p.key == target.region_key for p in problems):
-        problems += target.preflight(cfg)
+    if cfg is not None and target is not None:
+        # A region the cloud does not have is reported once, by `region_problems`; the preflight's own
+        # region-dependent advice (AWS Model Monitor's regions, Azure's location shape) would only repeat it.
+        unknown_region = any(p.key == target.region_key for p in problems)
+        problems += [p for p in target.preflight(cfg) if not (unknown_region and p.key == target.region_key)]
     if problems or cfg is None:
         raise ConfigError(source, problems)
     return cfg

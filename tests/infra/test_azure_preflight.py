@@ -89,7 +89,8 @@ def test_names_checked_are_the_names_declared(stack_plan):
      "mlops-platform:gpu.instanceType = 'Standard_D4s_v3': not an Azure GPU (N-series) VM size; did you mean "
      "'Standard_NC24s_v3'? (or remove it: gpu.accelerator 't4' x 1 picks the GPU catalog's size)"),
     (_gpu(accelerator="l4"), "mlops-platform:gpu: accelerator 'l4' is not offered on azure; use one of t4, a10g"),
-    ({"azure-native:location": "West Europe"}, "azure-native:location = 'West Europe': expected an Azure region"),
+    ({"azure-native:location": "West Europe"},
+     "azure-native:location = 'West Europe': not a region the azure SDK knows; did you mean 'westeurope'"),
 ])
 def test_each_bad_value_is_one_line_naming_the_key_and_the_fix(changes, line):
     errors = _errors(**changes)

@@ -2,13 +2,12 @@
 
 Every generated physical name against Azure's naming rules (`AzureNames.checked`: storage account, registry,
 key vault, workspace, endpoints, ...), slot instance types against Azure ML's managed online SKU list, an
-explicit GPU VM size against the N-series list, the GPU request against the catalog, the location's shape,
-that model artifacts live in the store's `models` container, and the drift features the model monitor needs.
+explicit GPU VM size against the N-series list, the GPU request against the catalog, that model artifacts
+live in the store's `models` container, and the drift features the model monitor needs. (The location is
+checked against Azure's list by the registry, `Target.regions`.)
 """
 
 from __future__ import annotations
-
-import re
 
 from components.azure.artifact_store import CONTAINERS
 from components.azure.instance_types import DEFAULT_SERVING_TYPE, GPU_VM_SIZES, ONLINE_INSTANCE_TYPES
@@ -17,8 +16,6 @@ from infra.composition import stack_namer
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem, did_you_mean
 from infra.preflight import check_gpu_catalog
-
-_LOCATION = re.compile(r"[a-z]+[a-z0-9]*")
 
 
 def azure_names(cfg: PlatformConfig) -> AzureNames:
@@ -29,9 +26,6 @@ def azure_names(cfg: PlatformConfig) -> AzureNames:
 def check_azure(cfg: PlatformConfig) -> list[Problem]:
     """Problems with an Azure stack's config that only Azure's rules can tell."""
     problems: list[Problem] = []
-    if not _LOCATION.fullmatch(cfg.region):
-        problems.append(Problem("azure-native:location", "expected an Azure region name such as westeurope or "
-                                "eastus2 (lowercase, no spaces; `az account list-locations -o table`)", cfg.region))
     for svc_name, svc in cfg.services.items():
         for slot_name, slot in svc.slots.items():
             if slot.instance_type not in ONLINE_INSTANCE_TYPES:
