@@ -22,14 +22,28 @@ def _exports(cfg) -> StackExports:
 
 @pytest.fixture
 def fake_local():
-    """A `local` target registered for one test (as infra/targets/local.py would register it)."""
+    """A stand-in `local` target for one test (the real one, infra/targets/local/, is restored after)."""
     def preflight(cfg):
         return [Problem(f"{NS}:gpu", "no GPU on this laptop")] if cfg.gpu.instance_type else []
 
+    real = target_for("local")
     target = register(Target(cloud="local", provider_keys=("docker:host",), region_key="docker:host",
                              preflight=preflight, compose=_exports))
     yield target
-    del infra.targets._REGISTRY["local"]
+    if real is not None:
+        register(real)
+
+
+@pytest.fixture
+def unregistered_local(monkeypatch):
+    """`local` as a cloud no target has registered (the registry as it was before infra/targets/local/)."""
+    real = target_for("local")
+    modules = infra.targets._modules()
+    monkeypatch.setattr(infra.targets, "_modules", lambda: [m for m in modules if m != "local"])
+    infra.targets._REGISTRY.pop("local", None)
+    yield
+    if real is not None:
+        register(real)
 
 
 def _load(**values: str):
@@ -64,10 +78,12 @@ def test_registered_target_supplies_provider_keys_region_and_preflight(fake_loca
         "Pulumi.test.yaml: mlops-platform:gpu: no GPU on this laptop"]
 
 
-def test_unregistered_cloud_is_a_config_error_naming_the_registered_ones():
+def test_unregistered_cloud_is_a_config_error_naming_the_registered_ones(unregistered_local):
+    others = ", ".join(registered())
+    assert "local" not in others
     assert _errors(**{f"{NS}:cloud": "local"}) == [
         "Pulumi.test.yaml: mlops-platform:cloud = 'local': no target is registered for this cloud yet "
-        "(registered: aws, azure); set it to one of those"]
+        f"(registered: {others}); set it to one of those"]
 
 
 def test_unknown_cloud_stays_a_structural_error():
