@@ -54,7 +54,7 @@ def test_the_stack_exports_every_url_an_operator_opens(local):
         "http://127.0.0.1:3000", "http://127.0.0.1:9090", "http://127.0.0.1:9000")
     assert out["dashboardUrl"] == "http://127.0.0.1:3000/d/mlops-serving"
     assert "clusterName" not in out and "kubeconfig" not in out  # no cluster on a laptop
-    assert out["grafanaAdminPassword"] == "[secret]"
+    assert out["grafanaAdminPassword"] == out["artifactStorePassword"] == "[secret]"
 
 
 def test_slots_load_their_model_versions_from_the_artifact_store_through_the_s3_api(local):

@@ -91,5 +91,6 @@ def compose(cfg: PlatformConfig) -> StackExports:
                 "prometheusUrl": monitoring.prometheus_url, "alertmanagerUrl": monitoring.alertmanager_url,
                 "pushgatewayUrl": monitoring.pushgateway_url, "artifactStoreEndpoint": store.endpoint,
                 "artifactStoreConsoleUrl": store.console_url, "artifactStoreUser": store.user,
+                "artifactStorePassword": pulumi.Output.secret(store.password),
                 "registryUrl": registry.url,
                 "driftMonitor": {service: f"docker start -a {name}" for service, name in drift.containers.items()}})
