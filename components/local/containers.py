@@ -11,6 +11,10 @@
   environment, image and name: a changed config file or model version replaces the container. The name is fixed
   (the DNS name peers use), so the old container must go first or the new one fails with a name conflict:
   `delete_before_replace`.
+- A container that cannot run until something else exists (a model server before its model is uploaded, the
+  router before the slots it resolves are running) is declared with `must_run=False`: the provider would otherwise
+  delete it and fail `pulumi up` ("container failed to be in running state",
+  resource_docker_container_funcs.go); Docker's restart policy brings it up once its dependency appears.
 """
 
 from __future__ import annotations
@@ -51,6 +55,9 @@ class ContainerSpec:
     """Docker labels: the stack's tags (environment, owner, cost-center, service) plus the container's own."""
     one_shot: bool = False
     """Created, not started: run on demand with `docker start -a <name>`."""
+    must_run: bool = True
+    """`pulumi up` waits until the container runs (and is healthy, with a health check); False: it may restart
+    until what it needs exists."""
 
 
 def container(resource_name: str, spec: ContainerSpec, parent: pulumi.Resource,
@@ -63,7 +70,7 @@ def container(resource_name: str, spec: ContainerSpec, parent: pulumi.Resource,
         user=spec.user,
         restart="no" if spec.one_shot else RESTART,
         start=not spec.one_shot,
-        must_run=not spec.one_shot,
+        must_run=spec.must_run and not spec.one_shot,
         read_only=read_only,
         tmpfs={"/tmp": "rw,noexec,nosuid,size=512m"} if read_only else None,
         capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
@@ -80,8 +87,8 @@ def container(resource_name: str, spec: ContainerSpec, parent: pulumi.Resource,
                  for path, volume in sorted(spec.volumes.items())] or None,
         healthcheck=docker.ContainerHealthcheckArgs(tests=list(spec.healthcheck), interval="10s", timeout="3s",
                                                     retries=3, start_period="20s") if spec.healthcheck else None,
-        wait=bool(spec.healthcheck) and not spec.one_shot,
-        wait_timeout=180 if spec.healthcheck else None,
+        wait=bool(spec.healthcheck) and spec.must_run and not spec.one_shot,
+        wait_timeout=180 if spec.healthcheck and spec.must_run else None,
         labels=[docker.ContainerLabelArgs(label=k, value=v) for k, v in sorted(
             spec.labels.items())],
         opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=True, depends_on=list(depends_on)),

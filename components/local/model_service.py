@@ -1,9 +1,11 @@
 """`mlops:local:ModelService`: one service's deployed slots, each a model server container.
 
 Each slot runs its own image and model version (`SlotSpec` from the neutral core) as `<prefix>-<service>-<slot>`:
-read-only root with a tmpfs for the downloaded model, the image's non-root user, a health check on `/ping` that
-`pulumi up` waits for, `unless-stopped` restarts, and the slot's own port on 127.0.0.1. The model comes from the
-artifact store through `MODEL_URI=s3://...` and `AWS_ENDPOINT_URL`, exactly as on SageMaker.
+read-only root with a tmpfs for the downloaded model, the image's non-root user, a health check on `/ping`,
+`unless-stopped` restarts, and the slot's own port on 127.0.0.1. The model comes from the artifact store through
+`MODEL_URI=s3://...` and `AWS_ENDPOINT_URL`, exactly as on SageMaker. `pulumi up` does not wait for the slot to run:
+on a fresh machine the store is created in the same run and the model is uploaded after it (the trainer's
+`--upload`); the server restarts until its model is there.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ class ModelService(pulumi.ComponentResource):
             created = container(f"{name}-{endpoint.slot}", ContainerSpec(
                 name=endpoint.host, image=image.image_id, network=args.network, user=SERVICE_USER,
                 ports={endpoint.port: endpoint.host_port}, envs=envs, healthcheck=HEALTHCHECK,
-                labels={**args.tags, "slot": endpoint.slot, "model-version": slot.model_version}),
+                labels={**args.tags, "slot": endpoint.slot, "model-version": slot.model_version}, must_run=False),
                 self)
             self.containers[endpoint.slot] = created
             self.container_ids[endpoint.slot] = created.id

@@ -4,7 +4,9 @@ The rendered nginx.conf is uploaded into the container, so a weight change is a 
 uploads being force-new, a new router container on `pulumi up` (a second or two without the router). nginx resolves
 its upstream containers once, at start: the router carries the ids of the slot containers it routes to in a
 label, so when a slot container is replaced (new model version or image, new address) the router is replaced after
-it and never keeps routing to an address that is gone.
+it and never keeps routing to an address that is gone. nginx refuses to start while an upstream name does not
+resolve (a slot that is not running yet), so `pulumi up` does not wait for the router either: it restarts until
+the slots run.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ class Router(pulumi.ComponentResource):
             name=args.name, image=pull(f"{name}-image", image.reference, self).image_id, network=args.network,
             user=image.user, ports={port: args.host_port}, files={CONF: args.nginx_conf},
             healthcheck=("CMD", "wget", "-q", "-O", "/dev/null", f"http://127.0.0.1:{port}/healthz"),
-            labels={**args.tags, "slot-containers": followed}), self,
+            labels={**args.tags, "slot-containers": followed}, must_run=False), self,
             depends_on=[args.slot_containers[k] for k in sorted(args.slot_containers)])
         self.url = f"http://127.0.0.1:{args.host_port}"
         self.register_outputs({"url": self.url})

@@ -65,7 +65,7 @@ def test_slots_load_their_model_versions_from_the_artifact_store_through_the_s3_
         assert f"MODEL_URI=s3://mlops-dev-artifacts/models/fraud-detector/{version}/model.tar.gz" in inputs["envs"]
         assert "AWS_ENDPOINT_URL=http://minio:9000" in inputs["envs"]
         assert inputs["healthcheck"]["tests"][-1].endswith("urlopen('http://127.0.0.1:8080/ping', timeout=2)")
-        assert inputs["wait"] and inputs["restart"] == "unless-stopped"
+        assert inputs["restart"] == "unless-stopped" and inputs["healthcheck"]
         assert inputs["readOnly"] and inputs["user"] == "10001:10001" and "/tmp" in inputs["tmpfs"]
     assert not any(e.startswith("AWS_SECRET_ACCESS_KEY=") for e in inputs["envs"])  # secret: unknown in the plan
 
@@ -103,6 +103,28 @@ def test_containers_are_hardened_and_reachable_from_this_machine_only(local):
         assert inputs["capabilities"] == {"drops": ["ALL"]} and inputs["securityOpts"] == ["no-new-privileges:true"]
         assert inputs.get("user") or name in root_ok, name
         assert not (inputs.get("uploads") and inputs.get("readOnly")), name
+
+
+def test_up_from_empty_does_not_wait_for_slots_whose_models_are_uploaded_after_it(local):
+    """On a fresh machine the store and the slots are created by the same `pulumi up`, and models are uploaded after
+    it: a slot (and the router resolving it) cannot run yet. With `must_run` the provider deletes such a container
+    and fails the update ("container failed to be in running state", kreuzwerker/terraform-provider-docker
+    resource_docker_container_funcs.go); without it, Docker's restart policy brings them up when the model lands.
+    Platform services that need nothing uploaded are still awaited until healthy."""
+    containers = _containers(local)
+    waiting = sorted(n for n, c in containers.items() if c["inputs"].get("mustRun"))
+    assert waiting == ["mlops-dev-alertmanager", "mlops-dev-grafana", "mlops-dev-minio", "mlops-dev-prometheus",
+                       "mlops-dev-pushgateway", "mlops-dev-registry"]
+    for name in ("mlops-dev-router", "mlops-dev-fraud-detector-blue", "mlops-dev-fraud-detector-green"):
+        assert not containers[name]["inputs"]["mustRun"] and not containers[name]["inputs"].get("wait")
+        assert containers[name]["inputs"]["restart"] == "unless-stopped"
+
+
+def test_every_slot_image_exists_after_the_first_up(local):
+    """RemoteImage pulls a pinned tag from the local registry; only the build tag is pushed by the stack itself, so
+    the committed stack runs both slots on it (a tag the fresh registry lacks fails the pull)."""
+    pulled = {r["inputs"]["name"] for r in local.resources if r["type"] == "docker:index/remoteImage:RemoteImage"}
+    assert not [ref for ref in pulled if isinstance(ref, str) and ref.startswith("127.0.0.1:5000/fraud-detector:")]
 
 
 def test_named_containers_are_deleted_before_their_replacement_is_created(local):
