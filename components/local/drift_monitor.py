@@ -39,7 +39,7 @@ class DriftCheck:
 class DriftMonitorArgs:
     prefix: str
     network: pulumi.Input[str]
-    repository_url: str
+    repository_url: pulumi.Input[str]
     credentials: RegistryCredentials
     image_tag: str
     checks: Sequence[DriftCheck]

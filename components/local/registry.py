@@ -40,14 +40,15 @@ class ContainerRegistryArgs:
 class ContainerRegistry(pulumi.ComponentResource):
     url: str
     """`127.0.0.1:<port>`: the registry as this machine's Docker daemon sees it (loopback is implicitly insecure-ok)."""
-    repository_urls: dict[str, str]
+    repository_urls: dict[str, pulumi.Output[str]]
+    """Repository -> `127.0.0.1:<port>/<repository>`, an output of the registry container: an image pushed there
+    waits until the registry answers (its health check) instead of racing its start."""
     password: pulumi.Output[str]
 
     def __init__(self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:local:ContainerRegistry", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.url = f"{LOOPBACK}:{args.host_port}"
-        self.repository_urls = {repo: f"{self.url}/{repo}" for repo in args.repositories}
         secret = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
         self.password = secret.result
         volume = docker.Volume(f"{name}-data", name=f"{args.prefix}-registry-data", labels=volume_labels(args.tags),
@@ -59,7 +60,13 @@ class ContainerRegistry(pulumi.ComponentResource):
             envs=["REGISTRY_AUTH=htpasswd", "REGISTRY_AUTH_HTPASSWD_REALM=mlops-platform",
                   f"REGISTRY_AUTH_HTPASSWD_PATH={HTPASSWD}", "REGISTRY_STORAGE_DELETE_ENABLED=true"],
             files={HTPASSWD: pulumi.Output.concat(USER, ":", secret.bcrypt_hash, "\n")},
-            volumes={"/var/lib/registry": volume.name}, labels=args.tags), self)
+            volumes={"/var/lib/registry": volume.name}, labels=args.tags,
+            # answering at all is healthy: /v2/ asks for credentials (401) once the registry serves
+            healthcheck=("CMD", "sh", "-c",
+                         f"wget -q -S -O /dev/null http://127.0.0.1:{PORT}/v2/ 2>&1 | grep -q ' 401 '")),
+            self)
+        self.repository_urls = {repo: self.container.name.apply(lambda _, repo=repo: f"{self.url}/{repo}")
+                                for repo in args.repositories}
         self.pull_provider = docker.Provider(f"{name}-pull", registry_auth=[docker.ProviderRegistryAuthArgs(
             address=self.url, username=USER, password=self.password)], opts=child)
         self.register_outputs({"url": self.url, "repository_urls": self.repository_urls})

@@ -194,3 +194,13 @@ def _stack_cfg():
     stack = read_stack_config("local")
     return load_platform_config(stack.values, stack.source)
 
+
+
+def test_images_are_pushed_after_the_registry_answers(local):
+    """Nothing else orders a push after the registry container: the push would race registry:2's start on the
+    first `pulumi up`. The repository URL is an output of the registry container, which the provider creates only
+    once its health check passes (`wait`)."""
+    registry = _containers(local)["mlops-dev-registry"]
+    assert registry["inputs"]["wait"] and registry["inputs"]["healthcheck"]["tests"]
+    for image in (r for r in local.resources if r["type"] == "docker:index/image:Image"):
+        assert registry["urn"] in image["dependencies"], image["name"]

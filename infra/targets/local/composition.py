@@ -48,7 +48,6 @@ def compose(cfg: PlatformConfig) -> StackExports:
     routes = {route.service: route for route in topology.routes}
     slot_containers: dict[str, pulumi.Resource] = {}
     slot_ids: dict[str, pulumi.Output[str]] = {}
-    ready = pulumi.ResourceOptions(depends_on=[store.buckets, registry.container])
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
@@ -56,7 +55,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
             route=routes[plan.name], slots=plan.slot_specs(plan.images(repository_url, built), store.uri),
             network=network.network_name, store_env=store.env(), capture_uri=store.uri(f"capture/{plan.name}"),
             capture_percent=cfg.monitoring.data_capture_percent or 0, pull_provider=registry.pull_provider,
-            tags=plan.tags), ready)
+            tags=plan.tags))
         for slot, created in deployed.containers.items():
             slot_containers[f"{plan.name}/{slot}"] = created
             slot_ids[f"{plan.name}/{slot}"] = deployed.container_ids[slot]
@@ -74,7 +73,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
         checks=[DriftCheck(service=plan.name, drift=plan.drift,
                            baseline_uri=store.uri(f"{plan.baseline_prefix}/baseline.csv"),
                            capture_uri=store.uri(f"capture/{plan.name}/")) for plan in services],
-        pull_provider=registry.pull_provider, tags=tags), ready)
+        pull_provider=registry.pull_provider, tags=tags))
 
     return StackExports(
         region="local", artifact_bucket=store.bucket_name,
