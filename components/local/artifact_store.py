@@ -69,8 +69,10 @@ class ArtifactStore(pulumi.ComponentResource):
             aliases=[ALIAS], envs=credentials, command=["server", "/data", "--console-address", f":{CONSOLE_PORT}"],
             volumes={"/data": volume.name}, labels=args.tags), self)
         mc = PLATFORM_IMAGES["mc"]
-        create = (f"until mc alias set store {INTERNAL_ENDPOINT} \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\"; "
-                  f"do sleep 1; done && mc mb --ignore-existing store/{args.bucket}")
+        # MinIO has no health check to wait on: try for two minutes, then give up (the container's exit code shows)
+        create = (f"i=0; until mc alias set store {INTERNAL_ENDPOINT} \"$MINIO_ROOT_USER\" \"$MINIO_ROOT_PASSWORD\"; "
+                  f"do i=$((i+1)); [ $i -ge 120 ] && exit 1; sleep 1; done && "
+                  f"mc mb --ignore-existing store/{args.bucket}")
         self.buckets = docker.Container(
             f"{name}-buckets", name=f"{args.prefix}-minio-buckets",
             image=pull(f"{name}-mc-image", mc.reference, self).image_id, user=mc.user,

@@ -3,6 +3,7 @@ failure classes of the Docker provider encoded against the plan."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,23 @@ def test_images_are_pushed_after_the_registry_answers(local):
     assert registry["inputs"]["wait"] and registry["inputs"]["healthcheck"]["tests"]
     for image in (r for r in local.resources if r["type"] == "docker:index/image:Image"):
         assert registry["urn"] in image["dependencies"], image["name"]
+
+
+def test_the_bucket_is_created_once_minio_answers_and_kept_when_it_exists(local, tmp_path):
+    """The one-shot `mc` container's own shell command, run by a real /bin/sh against a stand-in `mc` that refuses
+    the first two connections (MinIO still starting): it retries, then creates the bucket with
+    `--ignore-existing`, so a re-run after a replaced MinIO keeps the models already there."""
+    init = _containers(local)["mlops-dev-minio-buckets"]["inputs"]
+    assert init["entrypoints"] == ["/bin/sh", "-c"] and not init["mustRun"] and init["attach"]
+    calls = tmp_path / "calls"
+    mc = tmp_path / "mc"
+    mc.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n'
+                  f'[ "$1" = alias ] && [ $(grep -c alias {calls}) -le 2 ] && exit 1\nexit 0\n')
+    mc.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "MINIO_ROOT_USER": "u", "MINIO_ROOT_PASSWORD": "p"}
+    result = subprocess.run(["/bin/sh", "-c", init["command"][0]], env=env, capture_output=True, text=True,
+                            timeout=30, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = calls.read_text().splitlines()
+    assert lines[:3] == ["alias set store http://minio:9000 u p"] * 3
+    assert lines[3] == "mb --ignore-existing store/mlops-dev-artifacts"
