@@ -132,3 +132,11 @@ def test_a_target_without_a_default_instance_type_requires_one_per_slot(fake_loc
     lines = _errors(**{f"{NS}:cloud": "local", "docker:host": "unix:///var/run/docker.sock", f"{NS}:services": SERVICE})
     assert lines == ["Pulumi.test.yaml: mlops-platform:services.fraud.slots.blue.instanceType: required on local "
                      "(no default instance type there)"]
+
+
+def test_a_targets_secret_keys_are_its_own_and_unknown_elsewhere():
+    """local reads `artifactStorePassword` itself (a secret); on a cloud that declares no such key it stays a typo."""
+    password = {f"{NS}:artifactStorePassword": "[secret]"}
+    assert _load(**{f"{NS}:cloud": "local", **password}).cloud == "local"
+    lines = _errors(**{f"{NS}:cloud": "aws", "aws:region": "us-east-1", **password})
+    assert len(lines) == 1 and "mlops-platform:artifactStorePassword" in lines[0] and "unknown key" in lines[0]
