@@ -225,3 +225,19 @@ def test_the_bucket_is_created_once_minio_answers_and_kept_when_it_exists(local,
     lines = calls.read_text().splitlines()
     assert lines[:3] == ["alias set store http://minio:9000 u p"] * 3
     assert lines[3] == "mb --ignore-existing store/mlops-dev-artifacts"
+
+
+@pytest.mark.parametrize(("keep_warm", "deployed"), [(False, ["blue"]), (True, ["blue", "green"])])
+def test_a_weight_zero_slot_runs_only_when_kept_warm_and_never_takes_traffic(tmp_path, keep_warm, deployed):
+    def all_on_blue(config):
+        service = config["mlops-platform:services"]["fraud-detector"]
+        service["slots"]["blue"]["weight"], service["slots"]["green"]["weight"] = 100, 0
+        service["keepWarm"] = keep_warm
+    plan = plan_stack("local", config_file=_variant(tmp_path, all_on_blue))
+    containers = _containers(plan)
+    assert sorted(n.rsplit("-", 1)[1] for n in containers if n.startswith("mlops-dev-fraud-detector-")) == deployed
+    conf = _upload(containers["mlops-dev-router"], "/etc/nginx/nginx.conf")
+    assert "fraud-detector-blue:8080 weight=100" in conf and "fraud-detector-green" not in conf
+    scraped = yaml.safe_load(_upload(containers["mlops-dev-prometheus"], "/etc/prometheus/prometheus.yml"))
+    assert [g["labels"]["slot"] for g in scraped["scrape_configs"][0]["static_configs"]] == deployed
+    assert plan.outputs["endpoints"]["fraud-detector"]["weights"] == dict.fromkeys(deployed, 0) | {"blue": 100}
