@@ -36,6 +36,10 @@ def _providers() -> str:
              for cloud in clouds if (target := target_for(cloud)) is not None]
     waiting = [cloud for cloud in CLOUDS if cloud not in clouds]
     text = f"Provider keys each target needs: {', '.join(needs)}."
+    secrets = [f"{', '.join(f'`{k}`' for k in target.secret_keys)} ({cloud})"
+               for cloud in clouds if (target := target_for(cloud)) is not None and target.secret_keys]
+    if secrets:
+        text += f" Optional secrets a target reads (`pulumi config set --secret`): {', '.join(secrets)}."
     if waiting:
         text += (f" Clouds without a registered target yet ({', '.join(waiting)}) are refused with a config "
                  "error on `cloud`.")

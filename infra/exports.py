@@ -7,8 +7,8 @@ A target's composition returns `StackExports`; `outputs()` is the stack's output
 | `region` | the stack's region / location |
 | `artifactBucket` | the artifact bucket / container (models, datasets, data capture, monitoring reports) |
 | `repositoryUrls` | service -> image repository URL in the stack's registry |
-| `clusterName` | the GPU cluster |
-| `kubeconfig` | the cluster's kubeconfig (always a secret) |
+| `clusterName` | the GPU cluster (only on clouds with one: not on local) |
+| `kubeconfig` | the cluster's kubeconfig (always a secret; only with a cluster) |
 | `endpoints` | service -> `{name, invokeUrl, weights}` (weights of the deployed slots) |
 | `dashboardUrl` | the serving dashboard |
 | `alertDestination` | where alerts go (AWS: the SNS topic ARN; GCP: the notification channel; ...) |
@@ -55,8 +55,9 @@ class StackExports:
     region: str
     artifact_bucket: pulumi.Input[str]
     repository_urls: Mapping[str, pulumi.Input[str]]
-    cluster_name: pulumi.Input[str]
-    kubeconfig: pulumi.Input[str]
+    cluster_name: pulumi.Input[str] | None
+    """None on a target without a cluster (local): `clusterName` and `kubeconfig` are then not exported."""
+    kubeconfig: pulumi.Input[str] | None
     endpoints: Mapping[str, EndpointExport]
     dashboard_url: pulumi.Input[str]
     alert_destination: pulumi.Input[str]
@@ -70,11 +71,13 @@ class StackExports:
             "artifactBucket": self.artifact_bucket,
             "repositoryUrls": dict(self.repository_urls),
             "clusterName": self.cluster_name,
-            "kubeconfig": pulumi.Output.secret(self.kubeconfig),
+            "kubeconfig": None if self.kubeconfig is None else pulumi.Output.secret(self.kubeconfig),
             "endpoints": {name: endpoint.output() for name, endpoint in self.endpoints.items()},
             "dashboardUrl": self.dashboard_url,
             "alertDestination": self.alert_destination,
         }
+        if self.cluster_name is None:
+            del shared["clusterName"], shared["kubeconfig"]
         return _merge(shared, self.extras, "stack")
 
 

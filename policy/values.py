@@ -143,12 +143,16 @@ def environment_from_name(name: str) -> str | None:
 
 
 def resource_tags(props: Mapping[str, Any]) -> dict[str, Any]:
-    """Tags or labels declared on a resource (AWS/Azure ``tags``, GCP ``labels``/``resourceLabels``)."""
+    """Tags or labels declared on a resource (AWS/Azure ``tags``, GCP ``labels``/``resourceLabels``, Docker's
+    ``labels`` list of ``{label, value}``)."""
     merged: dict[str, Any] = {}
     for key in ("labels", "resourceLabels", "tags"):
         value = props.get(key)
         if isinstance(value, Mapping):
             merged.update(value)
+        elif isinstance(value, list):
+            merged.update({item["label"]: item.get("value") for item in value
+                           if isinstance(item, Mapping) and isinstance(item.get("label"), str)})
     return merged
 
 

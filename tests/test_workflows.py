@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -114,3 +115,22 @@ def test_deploys_verify_the_endpoints_after_pulumi_up(job: str) -> None:
     verify = [s for s in steps[up + 1:] if "python -m infra verify" in str(s.get("run", ""))]
     assert len(verify) == 1 and "--stack-outputs" in verify[0]["run"]
     assert "pulumi stack output" in verify[0]["run"] and verify[0]["if"] == "vars.AWS_ROLE_ARN != ''"
+
+
+def _stack_lists(workflow: str) -> dict[str, list[str]]:
+    """Run the workflow's own `stacks` listing script in this checkout; its outputs by name."""
+    step = next(s for s in _load(ROOT / ".github" / "workflows" / workflow)["jobs"]["stacks"]["steps"]
+                if s.get("id") == "list")
+    script = step["run"].split("<<'PY'\n", 1)[1].rsplit("PY", 1)[0]
+    result = subprocess.run([sys.executable, "-"], input=script, cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, check=True, env={"REQUESTED": ""})
+    return {k: json.loads(v) for k, v in (line.split("=", 1) for line in result.stdout.splitlines())}
+
+
+@pytest.mark.parametrize(("workflow", "output"), [("deploy.yml", "dev"), ("deploy.yml", "prod"),
+                                                  ("drift.yml", "all"), ("preview.yml", "deployed")])
+def test_workflows_that_reach_a_cloud_skip_local_stacks(workflow: str, output: str) -> None:
+    """`cloud: local` stacks run on a developer's Docker; CI deploys, previews and drift-checks the others only."""
+    stacks = _stack_lists(workflow)[output]
+    assert "local" not in stacks and stacks, stacks
+    assert "local" in _stack_lists("preview.yml")["all"]  # its offline plan diff still runs on pull requests

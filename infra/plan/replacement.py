@@ -65,6 +65,9 @@ def rule(spec: str, source: str) -> ReplaceRule:
 
 _TF_AWS = "https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/"
 _DOCKER = "https://github.com/pulumi/pulumi-docker/blob/master/provider/provider.go (Diff never returns Replaces)"
+_TF_DOCKER = "https://github.com/kreuzwerker/terraform-provider-docker/blob/master/internal/provider/"
+_TF_RANDOM = ("https://github.com/hashicorp/terraform-provider-random/blob/main/internal/provider/resource_password.go "
+              "(every attribute has a RequiresReplace plan modifier)")
 
 
 def _aws(spec: str, path: str) -> ReplaceRule:
@@ -146,6 +149,20 @@ RULES: dict[str, ReplaceRule] = {
     "aws:sns/topicSubscription:TopicSubscription": _aws("confirmationTimeoutInMinutes endpoint endpointAutoConfirms "
                                                         "protocol topic", "sns/topic_subscription.go"),
     "docker:index/image:Image": rule("", _DOCKER),
+    # Everything but restart policy, limits, health check and lifecycle flags is ForceNew ("The container is
+    # mutated once, and never updated later"); the name is fixed, so components set delete_before_replace.
+    "docker:index/container:Container": rule(
+        "* @name !attach !containerReadRefreshTimeoutMilliseconds !cpuSet !cpuShares !destroyGraceSeconds "
+        "!healthcheck !init !logs !maxRetryCount !memory !memorySwap !mustRun !removeVolumes !restart !rm !start "
+        "!tmpfs !wait !waitTimeout", _TF_DOCKER + "resource_docker_container.go"),
+    "docker:index/network:Network": rule("* @name", _TF_DOCKER + "resource_docker_network.go"),
+    "docker:index/remoteImage:RemoteImage": rule("name build platform pullTriggers triggers",
+                                                 _TF_DOCKER + "resource_docker_image.go"),
+    "docker:index/volume:Volume": rule("* @name", _TF_DOCKER + "resource_docker_volume.go"),
+    "pulumi:providers:docker": rule("", "https://github.com/pulumi/pulumi-terraform-bridge/blob/master/pkg/tfbridge/"
+                                    "provider.go (DiffConfig: a Terraform provider's config has no ForceNew, so "
+                                    "new registry credentials update the provider in place)"),
+    "random:index/randomPassword:RandomPassword": rule("*", _TF_RANDOM),
     "azure-native:applicationinsights:Component": _azure("location resourceGroupName resourceName"),
     "azure-native:applicationinsights:Workbook": _azure("location resourceGroupName resourceName kind"),
     "azure-native:authorization:RoleAssignment": _azure("roleAssignmentName scope principalId roleDefinitionId",

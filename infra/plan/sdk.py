@@ -15,6 +15,8 @@ def snake(name: str) -> str:
 def sdk_class(type_: str) -> type | None:
     """`aws:s3/bucket:Bucket` -> `pulumi_aws.s3.Bucket`; None when no installed SDK has it."""
     package, module, name = type_.split(":")
+    if (package, module) == ("pulumi", "providers"):  # an explicit provider: `pulumi_<name>.Provider`
+        package, module, name = name, "index", "Provider"
     module = module.split("/")[0]
     path = f"pulumi_{package.replace('-', '_')}" + ("" if module == "index" else f".{module.replace('-', '_')}")
     try:

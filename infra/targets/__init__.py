@@ -50,6 +50,9 @@ class Target:
     """Every region / location the cloud's own SDK data knows (None: not checked); `region_key` must be one."""
     default_instance_type: str | None = None
     """Instance type of a slot that names none (`services.<svc>.slots.<slot>.instanceType`); None: required."""
+    secret_keys: tuple[str, ...] = ()
+    """Optional keys the target's composition reads itself as secrets (`pulumi config set --secret KEY VALUE`),
+    e.g. `mlops-platform:artifactStorePassword` on local; the shared structure does not list them."""
 
     def __post_init__(self) -> None:
         undeclared = [k for k in (self.region_key, self.project_key) if k and k not in self.provider_keys]
@@ -121,8 +124,9 @@ def load_platform_config(values: Mapping[str, Any], source: str, stack: str = ""
                                 f"{', '.join(registered())}); set it to one of those", cloud))
     if target is not None:
         problems += target.provider_problems(values) + target.region_problems(values)
+    shared = {key: value for key, value in values.items() if target is None or key not in target.secret_keys}
     derived = {**(target.derived(values) if target else {}), "stack": stack}
-    cfg, structural = parse_platform_config(values, derived, secret_keys)
+    cfg, structural = parse_platform_config(shared, derived, secret_keys)
     problems += structural
     if cfg is not None and target is not None:
         cfg = with_slot_defaults(cfg, target.default_instance_type)

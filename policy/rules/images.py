@@ -76,6 +76,11 @@ def docker_images(r: Resource) -> Iterator[str]:
     yield from _report([r.props.get("image"), r.props.get("imageName")])
 
 
+def pulled_images(r: Resource) -> Iterator[str]:
+    """Images pulled onto the local platform pin their tag."""
+    yield from _report([r.props.get("name")])
+
+
 NO_LATEST = ResourceRule(
     name="no-latest-image-tag",
     description="Workloads and models reference images by version tag or digest, never ':latest'.",
@@ -84,6 +89,7 @@ NO_LATEST = ResourceRule(
         "aws:sagemaker/model:Model": sagemaker_model_images,
         "docker:index/container:Container": docker_images,
         "docker:index/image:Image": docker_images,
+        "docker:index/remoteImage:RemoteImage": pulled_images,
     },
 )
 

@@ -116,9 +116,10 @@ def _cases(stack: str, document: dict[str, Any]) -> Iterator[tuple[str, dict[str
             yield f"{key}.bogusKey", _with(document, (*path, "bogusKey"), 1), f"{key}.bogusKey"
     cloud = document["config"][f"{NAMESPACE}:cloud"]
     region_key = target_for(cloud).region_key
-    region = str(document["config"][region_key])
-    typo = region[:2] + region[3] + region[2] + region[4:]
-    yield f"{region_key}={typo}", _set(document, region_key, typo), region_key
+    if region_key:  # the local platform has no region
+        region = str(document["config"][region_key])
+        typo = region[:2] + region[3] + region[2] + region[4:]
+        yield f"{region_key}={typo}", _set(document, region_key, typo), region_key
     yield "no services", _set(document, f"{NAMESPACE}:services", {}), f"{NAMESPACE}:services"
     yield "unknown top-level key", _set(document, f"{NAMESPACE}:bogusKey", 1), f"{NAMESPACE}:bogusKey"
     if document["config"][f"{NAMESPACE}:environment"] != "dev":

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from infra.config import CLOUDS
 from infra.stackfile import PROJECT_ROOT
+from infra.targets import registered
 
 
 def run(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess[str]:
@@ -124,15 +126,18 @@ def test_missing_drift_features_fail_config_validation(tmp_path):
     assert "services.fraud-detector.driftFeatures: required while monitoring.modelMonitor is true" in result.stderr
 
 
-def test_cloud_without_a_registered_target_exits_2_naming_the_key_and_the_registered_clouds(tmp_path):
-    path = tmp_path / "Pulumi.gcp-dev.yaml"
-    path.write_text("config:\n  gcp:project: p\n  gcp:region: europe-west4\n  mlops-platform:environment: dev\n"
-                    "  mlops-platform:cloud: gcp\n  mlops-platform:owner: ml\n  mlops-platform:costCenter: '1'\n"
+UNREGISTERED = [cloud for cloud in CLOUDS if cloud not in registered()]
+
+
+@pytest.mark.parametrize("cloud", UNREGISTERED)
+def test_cloud_without_a_registered_target_exits_2_naming_the_key_and_the_registered_clouds(tmp_path, cloud):
+    path = tmp_path / f"Pulumi.{cloud}-dev.yaml"
+    path.write_text(f"config:\n  mlops-platform:environment: dev\n  mlops-platform:cloud: {cloud}\n"
+                    "  mlops-platform:owner: ml\n  mlops-platform:costCenter: '1'\n"
                     "  mlops-platform:services: {fraud: {slots: {blue: {imageTag: '1', modelVersion: '1', weight: 100},"
                     " green: {imageTag: '1', modelVersion: '1'}}}}\n")
-    result = run("plan", "gcp-dev", "--config-file", str(path))
+    result = run("plan", f"{cloud}-dev", "--config-file", str(path))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
-        f"{path}: mlops-platform:cloud = 'gcp': no target is registered for this cloud yet (registered: aws, "
-        "azure); "
-        "set it to one of those"]
+        f"{path}: mlops-platform:cloud = '{cloud}': no target is registered for this cloud yet (registered: "
+        f"{', '.join(registered())}); set it to one of those"]

@@ -25,14 +25,28 @@ def _exports(cfg) -> StackExports:
 
 @pytest.fixture
 def fake_local():
-    """A `local` target registered for one test (as infra/targets/local.py would register it)."""
+    """A stand-in `local` target for one test (the real one, infra/targets/local/, is restored after)."""
     def preflight(cfg):
         return [Problem(f"{NS}:gpu", "no GPU on this laptop")] if cfg.gpu.instance_type else []
 
+    real = target_for("local")
     target = register(Target(cloud="local", provider_keys=("docker:host",), region_key="docker:host",
                              preflight=preflight, compose=_exports))
     yield target
-    del infra.targets._REGISTRY["local"]
+    if real is not None:
+        register(real)
+
+
+@pytest.fixture
+def unregistered_local(monkeypatch):
+    """`local` as a cloud no target has registered (the registry as it was before infra/targets/local/)."""
+    real = target_for("local")
+    modules = infra.targets._modules()
+    monkeypatch.setattr(infra.targets, "_modules", lambda: [m for m in modules if m != "local"])
+    infra.targets._REGISTRY.pop("local", None)
+    yield
+    if real is not None:
+        register(real)
 
 
 def _load(**values: str):
@@ -67,10 +81,12 @@ def test_registered_target_supplies_provider_keys_region_and_preflight(fake_loca
         "Pulumi.test.yaml: mlops-platform:gpu: no GPU on this laptop"]
 
 
-def test_unregistered_cloud_is_a_config_error_naming_the_registered_ones():
+def test_unregistered_cloud_is_a_config_error_naming_the_registered_ones(unregistered_local):
+    others = ", ".join(registered())
+    assert "local" not in others
     assert _errors(**{f"{NS}:cloud": "local"}) == [
         "Pulumi.test.yaml: mlops-platform:cloud = 'local': no target is registered for this cloud yet "
-        "(registered: aws, azure); set it to one of those"]
+        f"(registered: {others}); set it to one of those"]
 
 
 def test_unknown_cloud_stays_a_structural_error():
@@ -119,3 +135,12 @@ def test_a_target_without_a_default_instance_type_requires_one_per_slot(fake_loc
     lines = _errors(**{f"{NS}:cloud": "local", "docker:host": "unix:///var/run/docker.sock", f"{NS}:services": SERVICE})
     assert lines == ["Pulumi.test.yaml: mlops-platform:services.fraud.slots.blue.instanceType: required on local "
                      "(no default instance type there)"]
+
+
+def test_a_targets_secret_keys_are_its_own_and_unknown_elsewhere():
+    """local reads `artifactStorePassword` itself (a secret); on a cloud that declares no such key it stays a typo."""
+    password = {f"{NS}:artifactStorePassword": "[secret]"}
+    container_slots = STACK[f"{NS}:services"].replace('"instanceType": "ml.m5.large", ', "")
+    assert _load(**{f"{NS}:cloud": "local", f"{NS}:services": container_slots, **password}).cloud == "local"
+    lines = _errors(**{f"{NS}:cloud": "aws", "aws:region": "us-east-1", **password})
+    assert len(lines) == 1 and "mlops-platform:artifactStorePassword" in lines[0] and "unknown key" in lines[0]

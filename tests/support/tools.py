@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-DEBIAN_PACKAGES = {"promtool": "prometheus", "nginx": "nginx"}
+DEBIAN_PACKAGES = {"promtool": "prometheus", "nginx": "nginx", "amtool": "prometheus-alertmanager"}
 """Tool -> the Debian package that ships it (`.ci/run` installs these)."""
 
 

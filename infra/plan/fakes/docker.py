@@ -9,7 +9,8 @@ from infra.plan.fakes import Ctx, digest, provider
 
 def _docker_image(ctx: Ctx) -> dict[str, Any]:
     image = str(ctx.inputs.get("imageName") or ctx.name)
-    return {"id": image, "imageName": image, "repoDigest": f"{image.split(':')[0]}@sha256:{digest(image, length=64)}"}
+    repository = image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image  # a registry port stays
+    return {"id": image, "imageName": image, "repoDigest": f"{repository}@sha256:{digest(image, length=64)}"}
 
 
 provider("docker:", resources={"docker:index/image:Image": _docker_image})
