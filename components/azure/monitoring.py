@@ -29,6 +29,11 @@ mon = azure.monitor
 ENDPOINT_TYPE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 DEPLOYMENT_TYPE = f"{ENDPOINT_TYPE}/deployments"
 UTILIZATION_PERCENT = 85
+DEPLOYMENT_METRICS = ("CpuUtilizationPercentage", "CpuMemoryUtilizationPercentage", "GpuUtilizationPercentage",
+                      "DeploymentCapacity")
+"""Deployment metrics the alerts read, by their REST names ("Supported metrics for Microsoft.MachineLearningServices/
+workspaces/onlineEndpoints/deployments"): Azure refuses a metric alert on a name the namespace does not have.
+`DeploymentCapacity` has the dimensions instanceId and State only, so the capacity alert uses none."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,7 @@ def workbook_document(services: Sequence[str]) -> str:
         for title, namespace, metrics in (
                 ("latency and requests", ENDPOINT_TYPE, ("RequestLatency_P99", "RequestsPerMinute")),
                 ("utilization", DEPLOYMENT_TYPE, ("CpuUtilizationPercentage", "GpuUtilizationPercentage",
-                                                  "MemoryUtilizationPercentage", "DeploymentCapacity"))):
+                                                  "CpuMemoryUtilizationPercentage", "DeploymentCapacity"))):
             items.append({"type": 10, "name": f"{service}-{title.split()[0]}", "content": {
                 "chartType": 2, "title": f"{service}: {title}", "resourceType": namespace.lower(),
                 "metricScope": 0, "resourceParameter": f"{service}", "timeContext": {"durationMs": 86400000},
@@ -169,7 +174,7 @@ class Monitoring(pulumi.ComponentResource):
             error_rate_percent=args.thresholds.error_rate_percent, tags=dict(args.tags), parent=self,
             depends_on=[logs])
         for d in ep.deployments:
-            utilization = [("CpuUtilizationPercentage", "cpu"), ("MemoryUtilizationPercentage", "memory")]
+            utilization = [("CpuUtilizationPercentage", "cpu"), ("CpuMemoryUtilizationPercentage", "memory")]
             if d.gpu:
                 utilization.append(("GpuUtilizationPercentage", "gpu"))
             for metric, short in utilization:
@@ -178,6 +183,4 @@ class Monitoring(pulumi.ComponentResource):
                             [criterion(metric, "GreaterThan", UTILIZATION_PERCENT)], 3)
             self._alert(f"{prefix}-{d.slot}-capacity", args, d.deployment_id, DEPLOYMENT_TYPE,
                         f"{ep.service} {d.slot}: fewer than {d.instance_count} instances running",
-                        [criterion("DeploymentCapacity", "LessThan", d.instance_count, "Minimum",
-                                   [mon.MetricDimensionArgs(name="InstanceStatus", operator="Include",
-                                                            values=["Healthy"])])], 2)
+                        [criterion("DeploymentCapacity", "LessThan", d.instance_count, "Minimum")], 2)

@@ -134,3 +134,16 @@ def test_workbook_is_rendered_from_the_services(plan):
     document = json.loads(one(plan, ":Workbook")["inputs"]["serializedData"])
     titles = [item["content"].get("title") for item in document["items"][1:]]
     assert titles == ["fraud: latency and requests", "fraud: utilization"]
+
+
+def test_deployment_alerts_use_the_namespaces_metric_names_and_dimensions(plan):
+    """Azure refuses a metric alert whose metric or dimension the namespace lacks; the memory metric is
+    CpuMemoryUtilizationPercentage and DeploymentCapacity's dimensions are instanceId and State (Azure Monitor,
+    "Supported metrics for Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments")."""
+    from components.azure.monitoring import DEPLOYMENT_METRICS
+
+    for name, alert in _metric_alerts(plan).items():
+        if alert["targetResourceType"].endswith("/deployments"):
+            for criterion in alert["criteria"]["allOf"]:
+                assert criterion["metricName"] in DEPLOYMENT_METRICS, name
+                assert {d["name"] for d in criterion.get("dimensions") or []} <= {"instanceId", "State"}, name
