@@ -9,6 +9,7 @@ names the row and feature at fault, never an exception deeper in the server.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +30,29 @@ def media_type(header: str | None) -> str:
     if not header:
         return ""
     return header.split(";", 1)[0].strip().lower()
+
+
+# Content-Encoding -> zlib window bits (gzip header, zlib header as HTTP's "deflate" means)
+CONTENT_ENCODINGS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
+
+
+def decode_body(body: bytes, content_encoding: str, limit: int) -> bytes:
+    """Undo a request's ``Content-Encoding`` (gzip/deflate, as tritonclient can send), capped at ``limit``."""
+    encoding = content_encoding.strip().lower()
+    if encoding in {"", "identity"}:
+        return body
+    if encoding not in CONTENT_ENCODINGS:
+        raise RequestError(415, f"unsupported Content-Encoding {encoding!r}; send gzip, deflate or identity")
+    inflater = zlib.decompressobj(CONTENT_ENCODINGS[encoding])
+    try:
+        decoded = inflater.decompress(body, limit)
+    except zlib.error as exc:
+        raise bad_request(f"body is not valid {encoding} data: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise RequestError(413, f"decompressed request body exceeds the {limit}-byte limit")
+    if not inflater.eof:
+        raise bad_request(f"{encoding} body is truncated")
+    return decoded
 
 
 def parse_json(body: bytes) -> Any:
