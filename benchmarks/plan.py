@@ -69,7 +69,8 @@ def floor_program(plan: Plan) -> Any:
             opts = pulumi.ResourceOptions(parent=created.get(res["parent"]), protect=res["protect"])
             if res["custom"]:
                 created[res["urn"]] = _typed(res, opts) or pulumi.CustomResource(
-                    res["type"], res["name"], dict(res["inputs"]), opts)
+                    res["type"], res["name"], dict(res["inputs"]), opts
+                )
             else:
                 created[res["urn"]] = pulumi.ComponentResource(res["type"], res["name"], None, opts)
 
@@ -97,30 +98,47 @@ def measure(stack: str, repeat: int) -> dict[str, Any]:
     cloud = Cloud()
     program = floor_program(plan)
     plan_program(program, stack=stack, cloud=cloud)
-    plans, floors = _interleaved_samples(lambda: plan_stack(stack),
-                                         lambda: plan_program(program, stack=stack, cloud=cloud), repeat)
+    plans, floors = _interleaved_samples(
+        lambda: plan_stack(stack), lambda: plan_program(program, stack=stack, cloud=cloud), repeat
+    )
     count = len(plan.resources)
     # The ratio compares the fastest runs (timeit's advice: slower runs measure interference, not the code).
-    return {"stack": stack, "resources": count, "plan_ms": min(plans) * 1000, "floor_ms": min(floors) * 1000,
-            "plan_median_ms": statistics.median(plans) * 1000, "floor_median_ms": statistics.median(floors) * 1000,
-            "ms_per_resource": min(plans) * 1000 / count, "ratio": min(plans) / min(floors)}
+    return {
+        "stack": stack,
+        "resources": count,
+        "plan_ms": min(plans) * 1000,
+        "floor_ms": min(floors) * 1000,
+        "plan_median_ms": statistics.median(plans) * 1000,
+        "floor_median_ms": statistics.median(floors) * 1000,
+        "ms_per_resource": min(plans) * 1000 / count,
+        "ratio": min(plans) / min(floors),
+    }
 
 
 def table(rows: list[dict[str, Any]], repeat: int) -> str:
-    lines = [SECTION, "",
-             f"Measured by `python benchmarks/plan.py --repeat {repeat}` on {platform.machine()}, "
-             f"{_cores()} cores, Python {platform.python_version()}; CPU time of the process,",
-             f"fastest of {repeat} runs after a warm-up (median in brackets), plan and floor alternating.",
-             "The floor registers the same resources (provider SDK classes, recorded inputs) directly with the",
-             "bare SDK under the same mocks: no config, components, wiring between resources or invokes.", "",
-             "| Stack | Resources | Plan (ms) | ms / resource | Floor (ms) | Plan / floor |",
-             "|---|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r['stack']} | {r['resources']} | {r['plan_ms']:.0f} ({r['plan_median_ms']:.0f}) | "
-              f"{r['ms_per_resource']:.2f} | {r['floor_ms']:.0f} ({r['floor_median_ms']:.0f}) | {r['ratio']:.2f}x |"
-              for r in rows]
+    lines = [
+        SECTION,
+        "",
+        f"Measured by `python benchmarks/plan.py --repeat {repeat}` on {platform.machine()}, "
+        f"{_cores()} cores, Python {platform.python_version()}; CPU time of the process,",
+        f"fastest of {repeat} runs after a warm-up (median in brackets), plan and floor alternating.",
+        "The floor registers the same resources (provider SDK classes, recorded inputs) directly with the",
+        "bare SDK under the same mocks: no config, components, wiring between resources or invokes.",
+        "",
+        "| Stack | Resources | Plan (ms) | ms / resource | Floor (ms) | Plan / floor |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['stack']} | {r['resources']} | {r['plan_ms']:.0f} ({r['plan_median_ms']:.0f}) | "
+        f"{r['ms_per_resource']:.2f} | {r['floor_ms']:.0f} ({r['floor_median_ms']:.0f}) | {r['ratio']:.2f}x |"
+        for r in rows
+    ]
     worst = max(rows, key=lambda r: r["ratio"])
-    verdict = ("Target (plan within 1.2x of the floor): met." if worst["ratio"] <= TARGET else
-               f"Target (plan within 1.2x of the floor): not met on {worst['stack']} ({worst['ratio']:.2f}x).")
+    verdict = (
+        "Target (plan within 1.2x of the floor): met."
+        if worst["ratio"] <= TARGET
+        else f"Target (plan within 1.2x of the floor): not met on {worst['stack']} ({worst['ratio']:.2f}x)."
+    )
     lines += ["", verdict, "", NOTES]
     return "\n".join(lines) + "\n"
 
@@ -136,7 +154,7 @@ def write_section(text: str, path: Path = PROJECT_ROOT / "docs" / "performance.m
     current = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
     if SECTION in current:
         head, _, rest = current.partition(SECTION)
-        tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
+        tail = rest[rest.find("\n## ") :] if "\n## " in rest else ""
         current = head + text + tail
     else:
         current = current.rstrip("\n") + "\n\n" + text

@@ -41,7 +41,7 @@ V2_MODEL_ROUTE = re.compile(r"^/v2/models/(?P<name>[^/]+)(?:/versions/(?P<versio
 SERVER_NAME = "mlops-model-server"
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
     """One request in flight and what the handler decided to answer."""
 
@@ -94,6 +94,7 @@ class ModelServer:
             in_thread=settings.inference_in_thread,
             observer=self.metrics.observe_batch,
         )
+        self._version_header = model.metadata.version.encode()
         self.routes: dict[str, dict[str, Handler]] = {}
         self._add("/", "GET", self.index)
         self._add("/ping", "GET", self.ready)  # SageMaker: 200 with an empty body
@@ -127,12 +128,14 @@ class ModelServer:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.log.start()
                 if self.capture is not None:
                     self.capture.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.close()
                 self.log.event("stopped", model_version=self.meta.version)
+                self.log.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -144,7 +147,7 @@ class ModelServer:
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}  # ASGI: names lowercase
         exchange = Exchange(
             method=scope["method"], path=scope["path"], headers=headers, request_id=request_id_from(headers)
         )
@@ -173,7 +176,7 @@ class ModelServer:
             (b"content-type", exchange.content_type.encode()),
             (b"content-length", str(len(exchange.response)).encode()),
             (b"x-request-id", exchange.request_id.encode("latin-1")),
-            (b"x-model-version", self.meta.version.encode()),
+            (b"x-model-version", self._version_header),
         ]
         if exchange.allow:
             response_headers.append((b"allow", exchange.allow.encode()))
