@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     gc.freeze()  # the model, routes and metrics live for the whole process: keep them out of GC scans
-    log.event("listening", host=settings.host, port=settings.port)
+    log.event("listening", host=settings.host, port=settings.port, grpc_port=settings.grpc_port)
     uvicorn.run(
         app,
         host=settings.host,

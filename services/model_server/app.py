@@ -95,6 +95,7 @@ class ModelServer:
             observer=self.metrics.observe_batch,
         )
         self._version_header = model.metadata.version.encode()
+        self._grpc: Any = None  # grpc.aio server while GRPC_PORT is served
         self.routes: dict[str, dict[str, Handler]] = {}
         self._add("/", "GET", self.index)
         self._add("/ping", "GET", self.ready)  # SageMaker: 200 with an empty body
@@ -131,8 +132,14 @@ class ModelServer:
                 self.log.start()
                 if self.capture is not None:
                     self.capture.start()
+                if self.settings.grpc_port:
+                    from services.model_server import grpc_service  # its stubs load only when enabled
+
+                    self._grpc = await grpc_service.start(self, self.settings.host, self.settings.grpc_port)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self._grpc is not None:
+                    await self._grpc.stop(grace=5.0)
                 self.close()
                 self.log.event("stopped", model_version=self.meta.version)
                 self.log.close()

@@ -98,3 +98,14 @@ def test_unknown_arguments_print_usage() -> None:
     result = run_server({}, "train")
     assert result.returncode == 2
     assert "usage: python -m services.model_server [serve]" in result.stderr
+
+
+def test_grpc_is_off_by_default_and_needs_its_own_port() -> None:
+    assert Settings.from_env({"MODEL_URI": "/m"}).grpc_port is None
+    assert Settings.from_env({"MODEL_URI": "/m", "GRPC_PORT": "8081"}).grpc_port == 8081
+    with pytest.raises(SettingsError) as clash:
+        Settings.from_env({"MODEL_URI": "/m", "PORT": "9000", "GRPC_PORT": "9000"})
+    assert clash.value.problems == ["GRPC_PORT=9000: the HTTP server already listens there (PORT)"]
+    with pytest.raises(SettingsError) as bad:
+        Settings.from_env({"MODEL_URI": "/m", "GRPC_PORT": "grpc"})
+    assert bad.value.problems[0].startswith("GRPC_PORT='grpc': expected an integer")
