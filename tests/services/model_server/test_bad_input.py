@@ -5,15 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import struct
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.services.model_server.conftest import VERTEX_PREDICT
-from tests.services.model_server.harness import InProcessServer, ServerProcess
+from tests.services.model_server.harness import InProcessServer
 
 ROW = [1.0] * 30
 JSON_HEADERS = {"content-type": "application/json"}
@@ -228,25 +226,3 @@ def test_no_input_makes_the_app_fail(app: InProcessServer, route: str, content_t
     headers = {"content-type": content_type} if content_type else {}
     reply = app.request("POST", route, body, headers)
     assert_handled(reply.status, reply.headers["content-type"], reply.body)
-
-
-@pytest.fixture(scope="module")
-def live(artifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    workdir = tmp_path_factory.mktemp("fuzz")
-    server = ServerProcess(
-        {"MODEL_URI": str(artifact_dir), "AIP_PREDICT_ROUTE": VERTEX_PREDICT}, workdir / "server.log"
-    ).wait_ready()
-    yield server
-    server.stop()
-
-
-@pytest.mark.slow
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(route=routes, content_type=content_types, body=bodies())
-def test_no_input_makes_the_running_server_fail(
-    live: ServerProcess, route: str, content_type: str, body: bytes
-) -> None:
-    headers = {"content-type": content_type} if content_type else {}
-    reply = live.client.post(route, content=body, headers=headers)
-    assert_handled(reply.status_code, reply.headers["content-type"], reply.content)
-    assert live.process.poll() is None
