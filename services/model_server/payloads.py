@@ -217,5 +217,9 @@ def predictions_json(predictions: Predictions) -> bytes:
 
 
 def predictions_csv(predictions: Predictions) -> bytes:
-    """One predicted label per line, in request order."""
-    return ("\n".join(str(label) for label in predictions.labels) + "\n").encode()
+    """One line per row: the predicted label, then each class probability in ``class_labels`` order."""
+    lines = [
+        f"{label}," + ",".join(f"{p:.9g}" for p in row)
+        for label, row in zip(predictions.labels, predictions.probabilities.tolist(), strict=True)
+    ]
+    return ("\n".join(lines) + "\n").encode()

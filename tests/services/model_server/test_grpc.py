@@ -101,6 +101,8 @@ def test_bad_tensors_get_invalid_argument_and_unknown_models_not_found(client, s
 
 def test_grpc_shares_metrics_log_and_capture_with_http(live, client, samples) -> None:
     client.infer(MODEL, [features(samples[0][:2])], headers={"x-request-id": "grpc-shared"})
+    with pytest.raises(InferenceServerException):
+        client.infer(MODEL, [features(samples[0][:2, :5])])
     text = live.client.get("/metrics").text
     route = "/inference.GRPCInferenceService/ModelInfer"
     assert f'model_server_requests_total{{method="GRPC",model_version="7",route="{route}",status="200"}}' in text
