@@ -113,6 +113,10 @@ class MicroBatcher:
     def _deliver(self, taken: list, batch: np.ndarray, predictions: Predictions, seconds: float) -> None:
         if self.observer is not None:
             self.observer(batch, predictions, seconds)
+        if len(taken) == 1:  # a batch of one request: no slicing
+            if not taken[0][1].done():
+                taken[0][1].set_result(predictions)
+            return
         start = 0
         for rows, future in taken:
             end = start + rows.shape[0]
