@@ -191,6 +191,6 @@ async def start(app: ModelServer, host: str, port: int) -> grpc.aio.Server:
     """Serve the protocol on ``host:port`` (plaintext, like the HTTP port) on the running event loop."""
     server = grpc.aio.server(options=[("grpc.max_receive_message_length", app.settings.max_request_bytes)])
     pb_grpc.add_GRPCInferenceServiceServicer_to_server(InferenceService(app), server)
-    server.add_insecure_port(f"{host}:{port}")
+    server.add_insecure_port(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")  # IPv6 hosts in brackets
     await server.start()
     return server
