@@ -1,13 +1,16 @@
 """Run the model server: ``MODEL_URI=<dir> PORT=<port> python -m services.model_server [serve]``.
 
 SageMaker starts containers as ``docker run IMAGE serve``, so a lone ``serve`` argument is accepted
-(and is the image's default command). Exit code 2 means the configuration or the artifact is
-unusable; the reason is printed as JSON log lines before exiting.
+(and is the image's default command). Exit codes: 0 after a clean shutdown (SIGTERM), 2 when the
+configuration or the artifact is unusable, 3 when the HTTP or gRPC port is already in use; the
+reason is printed as one JSON ``startup_failed`` line before exiting.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib.util
+import socket
 import sys
 
 from services.model_server.access_log import JsonLog
@@ -17,6 +20,8 @@ from services.model_server.capture import DataCapture, open_sink
 from services.model_server.model import OnnxModel
 from services.model_server.settings import Settings, SettingsError
 
+EXIT_CONFIG = 2
+EXIT_PORT_IN_USE = 3
 USAGE = "usage: python -m services.model_server [serve]   (configured by environment variables; see README.md)"
 
 
@@ -55,21 +60,26 @@ def main(argv: list[str] | None = None) -> int:
         app = build(settings, log)
     except SettingsError as exc:
         log.event("startup_failed", "error", problems=exc.problems)
-        return 2
+        return EXIT_CONFIG
     except ArtifactError as exc:
         log.event("startup_failed", "error", problems=str(exc).splitlines())
-        return 2
+        return EXIT_CONFIG
+    try:
+        sock = bind(settings.host, settings.port, "PORT")
+        if settings.grpc_port:
+            bind(settings.host, settings.grpc_port, "GRPC_PORT").close()  # grpc binds it itself at startup
+    except PortInUse as exc:
+        log.event("startup_failed", "error", problems=[str(exc)])
+        return EXIT_PORT_IN_USE
 
     import gc
 
     import uvicorn
 
     gc.freeze()  # the model, routes and metrics live for the whole process: keep them out of GC scans
-    log.event("listening", host=settings.host, port=settings.port)
-    uvicorn.run(
+    log.event("listening", host=settings.host, port=settings.port, grpc_port=settings.grpc_port)
+    config = uvicorn.Config(
         app,
-        host=settings.host,
-        port=settings.port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         http="httptools" if importlib.util.find_spec("httptools") else "h11",
         lifespan="on",
@@ -78,7 +88,32 @@ def main(argv: list[str] | None = None) -> int:
         log_level="warning",
         timeout_graceful_shutdown=25,  # SageMaker sends SIGKILL 30 s after SIGTERM
     )
+    uvicorn.Server(config).run(sockets=[sock])  # the socket bound above: no second bind to fail later
     return 0
+
+
+class PortInUse(OSError):
+    """The port is taken; the message names the variable to change."""
+
+
+def bind(host: str, port: int, variable: str) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (as uvicorn would bind it), or ``PortInUse``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(
+                f"{variable}={port}: port {port} on {host} is already in use; stop the process holding it "
+                f"or set {variable} to a free port"
+            ) from None
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from services.model_server.payloads import (
     CSV,
     JSON,
     JSON_TYPES,
+    decode_body,
     media_type,
     predictions_csv,
     predictions_json,
@@ -40,7 +41,7 @@ V2_MODEL_ROUTE = re.compile(r"^/v2/models/(?P<name>[^/]+)(?:/versions/(?P<versio
 SERVER_NAME = "mlops-model-server"
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
     """One request in flight and what the handler decided to answer."""
 
@@ -57,6 +58,7 @@ class Exchange:
     response: bytes = b""
     error: str | None = None
     allow: str = ""
+    extra_headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 Handler = Callable[[Exchange], Awaitable[None]]
@@ -92,6 +94,8 @@ class ModelServer:
             in_thread=settings.inference_in_thread,
             observer=self.metrics.observe_batch,
         )
+        self._version_header = model.metadata.version.encode()
+        self._grpc: Any = None  # grpc.aio server while GRPC_PORT is served
         self.routes: dict[str, dict[str, Handler]] = {}
         self._add("/", "GET", self.index)
         self._add("/ping", "GET", self.ready)  # SageMaker: 200 with an empty body
@@ -125,12 +129,20 @@ class ModelServer:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.log.start()
                 if self.capture is not None:
                     self.capture.start()
+                if self.settings.grpc_port:
+                    from services.model_server import grpc_service  # its stubs load only when enabled
+
+                    self._grpc = await grpc_service.start(self, self.settings.host, self.settings.grpc_port)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self._grpc is not None:
+                    await self._grpc.stop(grace=5.0)
                 self.close()
                 self.log.event("stopped", model_version=self.meta.version)
+                self.log.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -142,7 +154,7 @@ class ModelServer:
 
     async def _http(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}  # ASGI: names lowercase
         exchange = Exchange(
             method=scope["method"], path=scope["path"], headers=headers, request_id=request_id_from(headers)
         )
@@ -150,6 +162,10 @@ class ModelServer:
             handler = self._resolve(exchange)
             if exchange.method == "POST":
                 exchange.body = await self._read_body(receive, headers)
+                if "content-encoding" in headers:
+                    exchange.body = decode_body(
+                        exchange.body, headers["content-encoding"], self.settings.max_request_bytes
+                    )
             await handler(exchange)
         except RequestError as exc:
             exchange.error = exc.message
@@ -167,10 +183,11 @@ class ModelServer:
             (b"content-type", exchange.content_type.encode()),
             (b"content-length", str(len(exchange.response)).encode()),
             (b"x-request-id", exchange.request_id.encode("latin-1")),
-            (b"x-model-version", self.meta.version.encode()),
+            (b"x-model-version", self._version_header),
         ]
         if exchange.allow:
             response_headers.append((b"allow", exchange.allow.encode()))
+        response_headers.extend(exchange.extra_headers)
         await send({"type": "http.response.start", "status": exchange.status, "headers": response_headers})
         await send({"type": "http.response.body", "body": exchange.response})
         seconds = time.perf_counter() - started
@@ -233,16 +250,23 @@ class ModelServer:
         exchange.rows = rows.shape[0]
         return await self.batcher.predict(rows)
 
-    def _capture(self, exchange: Exchange) -> None:
-        if self.capture is not None and exchange.status == 200 and self.capture.sampled():
-            self.capture.offer(
-                exchange.body,
-                exchange.headers.get("content-type") or JSON,  # a body without a type was read as JSON
-                exchange.response,
-                exchange.content_type,
-                exchange.request_id,
-                exchange.headers.get("x-amzn-sagemaker-inference-id"),
-            )
+    def _capture(self, exchange: Exchange, as_json: Callable[[], tuple[bytes, bytes]] | None = None) -> None:
+        """Offer a sampled successful request to capture; ``as_json`` gives JSON bodies for binary ones."""
+        if self.capture is None or exchange.status != 200 or not self.capture.sampled():
+            return
+        if as_json is None:
+            body, body_type = exchange.body, exchange.headers.get("content-type") or JSON  # untyped: read as JSON
+            answer, answer_type = exchange.response, exchange.content_type
+        else:
+            (body, answer), body_type, answer_type = as_json(), JSON, JSON
+        self.capture.offer(
+            body,
+            body_type,
+            answer,
+            answer_type,
+            exchange.request_id,
+            exchange.headers.get("x-amzn-sagemaker-inference-id"),
+        )
 
     # ---- handlers ---------------------------------------------------------------------------
 
@@ -311,7 +335,7 @@ class ModelServer:
         exchange.content_type, exchange.response = CONTENT_TYPE_LATEST, self.metrics.render()
 
     async def v2_server(self, exchange: Exchange) -> None:
-        _json(exchange, {"name": SERVER_NAME, "version": __version__, "extensions": []})
+        _json(exchange, {"name": SERVER_NAME, "version": __version__, "extensions": list(openinference.EXTENSIONS)})
 
     async def v2_live(self, exchange: Exchange) -> None:
         _json(exchange, {"live": True})
@@ -340,16 +364,33 @@ class ModelServer:
         _json(exchange, {"name": self.meta.name, "ready": True})
 
     async def v2_infer(self, exchange: Exchange) -> None:
-        """Open Inference Protocol ``/infer`` with JSON tensors."""
+        """Open Inference Protocol ``/infer``: JSON tensors, or the binary tensor data extension."""
         self._check_model(exchange)
+        header_length = exchange.headers.get(openinference.HEADER_LENGTH)
         kind = media_type(exchange.headers.get("content-type"))
-        if kind and kind not in JSON_TYPES:
+        if kind and kind not in JSON_TYPES and kind != openinference.BINARY_CONTENT_TYPE:
             raise RequestError(
                 415,
-                f"unsupported Content-Type {kind!r}; the V2 REST endpoint takes {JSON} "
-                "(the binary tensor extension is not supported)",
+                f"unsupported Content-Type {kind!r}; the V2 REST endpoint takes {JSON}, or the binary tensor "
+                f"extension (JSON header + raw tensors, Inference-Header-Content-Length set)",
             )
-        rows, request_id, requested = openinference.parse_request(exchange.body, self.model)
-        predictions = await self._predict_rows(exchange, rows)
-        exchange.response = openinference.response_body(self.model, predictions, request_id, requested)
-        self._capture(exchange)
+        if kind == openinference.BINARY_CONTENT_TYPE and header_length is None:
+            raise RequestError(
+                400, f"{kind} body without an Inference-Header-Content-Length header giving the JSON header's length"
+            )
+        request = openinference.parse_request(exchange.body, self.model, header_length)
+        predictions = await self._predict_rows(exchange, request.rows)
+        exchange.response, json_length = openinference.response(self.model, predictions, request)
+        if json_length is not None:
+            exchange.content_type = openinference.BINARY_CONTENT_TYPE
+            exchange.extra_headers = ((b"inference-header-content-length", str(json_length).encode()),)
+        if request.binary_input or json_length is not None:
+            self._capture(
+                exchange,
+                lambda: (
+                    openinference.request_as_json(request, self.model),
+                    openinference.response_as_json(self.model, predictions, request),
+                ),
+            )
+        else:
+            self._capture(exchange)

@@ -43,8 +43,8 @@ class MicroBatcher:
         self._scheduled: asyncio.Handle | asyncio.TimerHandle | None = None
         self._running = False
 
-    async def predict(self, rows: np.ndarray) -> Predictions:
-        """Predictions for ``rows``, computed together with whatever else is queued."""
+    def predict(self, rows: np.ndarray) -> asyncio.Future[Predictions]:
+        """A future of the predictions for ``rows``, computed together with whatever else is queued."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Predictions] = loop.create_future()
         self._pending.append((rows, future))
@@ -54,7 +54,7 @@ class MicroBatcher:
                 self._schedule(loop, 0.0)
             elif self._scheduled is None:
                 self._schedule(loop, self.max_delay_s)
-        return await future
+        return future
 
     def _schedule(self, loop: asyncio.AbstractEventLoop, delay: float) -> None:
         if self._scheduled is not None:
@@ -113,6 +113,10 @@ class MicroBatcher:
     def _deliver(self, taken: list, batch: np.ndarray, predictions: Predictions, seconds: float) -> None:
         if self.observer is not None:
             self.observer(batch, predictions, seconds)
+        if len(taken) == 1:  # a batch of one request: no slicing
+            if not taken[0][1].done():
+                taken[0][1].set_result(predictions)
+            return
         start = 0
         for rows, future in taken:
             end = start + rows.shape[0]

@@ -37,9 +37,9 @@ def choose_providers(preference: str, available: list[str]) -> list[str]:
     return [CPU]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Predictions:
-    """Model output for a batch: one label and one probability row per input row."""
+    """Model output for a batch: one label and one probability row per input row (not mutated after)."""
 
     labels: list[Any]
     probabilities: np.ndarray
@@ -87,7 +87,9 @@ class OnnxModel:
         if self._probability_output is None and self._label_output is None:
             raise ArtifactError(f"no label or probability output among {list(metadata.output_names)}")
         self._labels = np.asarray(metadata.class_labels, dtype=object)
-        self._run_outputs = [n for n in (self._label_output, self._probability_output) if n]
+        self._input_name = metadata.input_name
+        # Labels are the argmax of the probabilities when the model has them: ask ORT for that output only.
+        self._run_outputs = [self._probability_output or self._label_output]
         self.predict(np.zeros((1, len(metadata.feature_names)), dtype=self.input_dtype))  # fail at start, not later
 
     @classmethod
@@ -122,18 +124,9 @@ class OnnxModel:
 
     def predict(self, rows: np.ndarray) -> Predictions:
         """Labels and probabilities for ``rows`` (``(n, n_features)``, already validated finite)."""
-        results = dict(
-            zip(
-                self._run_outputs,
-                self.session.run(
-                    self._run_outputs, {self.metadata.input_name: rows.astype(self.input_dtype, copy=False)}
-                ),
-                strict=True,
-            )
-        )
+        (raw,) = self.session.run(self._run_outputs, {self._input_name: rows.astype(self.input_dtype, copy=False)})
         probabilities: np.ndarray | None = None
         if self._probability_output is not None:
-            raw = results[self._probability_output]
             if isinstance(raw, list):  # skl2onnx ZipMap: one {class: probability} dict per row
                 probabilities = np.array(
                     [[row[label] for label in self.metadata.class_labels] for row in raw], dtype=np.float32
@@ -141,9 +134,10 @@ class OnnxModel:
             else:
                 probabilities = np.asarray(raw, dtype=np.float32)
         if probabilities is not None:
-            labels = self._labels[np.argmax(probabilities, axis=1)].tolist()
+            class_labels = self.metadata.class_labels
+            labels = [class_labels[i] for i in np.argmax(probabilities, axis=1).tolist()]
         else:
-            labels = np.asarray(results[self._label_output]).tolist()
+            labels = np.asarray(raw).tolist()
             probabilities = np.zeros((len(labels), len(self._labels)), dtype=np.float32)
             for i, label in enumerate(labels):
                 probabilities[i, self.metadata.class_labels.index(label)] = 1.0

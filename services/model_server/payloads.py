@@ -9,7 +9,9 @@ names the row and feature at fault, never an exception deeper in the server.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,8 @@ JSON = "application/json"
 CSV = "text/csv"
 JSON_TYPES = frozenset({JSON, "application/jsonlines", "text/json"})
 ROW_KEYS = ("instances", "data")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+_NUMBERS = frozenset({float, int})
 
 
 def media_type(header: str | None) -> str:
@@ -29,6 +33,29 @@ def media_type(header: str | None) -> str:
     if not header:
         return ""
     return header.split(";", 1)[0].strip().lower()
+
+
+# Content-Encoding -> zlib window bits (gzip header, zlib header as HTTP's "deflate" means)
+CONTENT_ENCODINGS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
+
+
+def decode_body(body: bytes, content_encoding: str, limit: int) -> bytes:
+    """Undo a request's ``Content-Encoding`` (gzip/deflate, as tritonclient can send), capped at ``limit``."""
+    encoding = content_encoding.strip().lower()
+    if encoding in {"", "identity"}:
+        return body
+    if encoding not in CONTENT_ENCODINGS:
+        raise RequestError(415, f"unsupported Content-Encoding {encoding!r}; send gzip, deflate or identity")
+    inflater = zlib.decompressobj(CONTENT_ENCODINGS[encoding])
+    try:
+        decoded = inflater.decompress(body, limit)
+    except zlib.error as exc:
+        raise bad_request(f"body is not valid {encoding} data: {exc}") from None
+    if inflater.unconsumed_tail:
+        raise RequestError(413, f"decompressed request body exceeds the {limit}-byte limit")
+    if not inflater.eof:
+        raise bad_request(f"{encoding} body is truncated")
+    return decoded
 
 
 def parse_json(body: bytes) -> Any:
@@ -76,6 +103,12 @@ def rows_from_values(values: Any, feature_names: Sequence[str], what: str = "ins
     if not values:
         raise bad_request(f"{what}: empty batch; send at least one row of {n_features} features")
     values = _instance_rows(values, feature_names)
+    # Fast path for the usual body, rows of JSON floats: one pass over the values checks types and
+    # range (JSON has no NaN/Infinity, orjson refuses them), then numpy builds the array.
+    if all(type(row) is list and len(row) == n_features for row in values):
+        flat = list(chain.from_iterable(values))
+        if set(map(type, flat)) <= _NUMBERS and min(flat) >= -FLOAT32_MAX and max(flat) <= FLOAT32_MAX:
+            return np.array(values, dtype=np.float64)
     try:
         array = np.array(values)
     except (ValueError, TypeError, OverflowError):
@@ -94,14 +127,16 @@ def rows_from_values(values: Any, feature_names: Sequence[str], what: str = "ins
         raise bad_request(f"{what}: every feature value must be a number; found {found}")
     if array.shape[1] != n_features:
         raise bad_request(f"{what}: each row needs {n_features} features, got {array.shape[1]}")
-    if any(type(v) is bool for row in values for v in row):
+    if bool in set(map(type, chain.from_iterable(values))):  # numpy reads true/false as 1/0 silently
         raise bad_request(f"{what}: every feature value must be a number; found a boolean")
     return check_finite(array.astype(np.float64, copy=False), feature_names, what)
 
 
 def check_finite(array: np.ndarray, feature_names: Sequence[str], what: str) -> np.ndarray:
     """Reject NaN/inf and values beyond float32 range (the model's input type), naming the first one."""
-    finite = np.isfinite(array) & (np.abs(array) <= np.finfo(np.float32).max)
+    if np.abs(array).max() <= FLOAT32_MAX:  # one reduction; NaN compares False, so it falls through
+        return array
+    finite = np.isfinite(array) & (np.abs(array) <= FLOAT32_MAX)
     if not finite.all():
         row, col = (int(i) for i in np.argwhere(~finite)[0])
         raise bad_request(
@@ -182,5 +217,9 @@ def predictions_json(predictions: Predictions) -> bytes:
 
 
 def predictions_csv(predictions: Predictions) -> bytes:
-    """One predicted label per line, in request order."""
-    return ("\n".join(str(label) for label in predictions.labels) + "\n").encode()
+    """One line per row: the predicted label, then each class probability in ``class_labels`` order."""
+    lines = [
+        f"{label}," + ",".join(f"{p:.9g}" for p in row)
+        for label, row in zip(predictions.labels, predictions.probabilities.tolist(), strict=True)
+    ]
+    return ("\n".join(lines) + "\n").encode()

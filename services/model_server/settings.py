@@ -42,6 +42,8 @@ class Settings:
     """Where remote artifacts are downloaded to before loading."""
     host: str
     port: int
+    grpc_port: int | None
+    """``GRPC_PORT``: serve the Open Inference Protocol's gRPC service there too; unset disables it."""
     vertex_health_route: str | None
     """``AIP_HEALTH_ROUTE``: registered only when Vertex AI (or the operator) sets it."""
     vertex_predict_route: str | None
@@ -125,6 +127,12 @@ class Settings:
         if port_var is not None:
             port = int(number(port_var, DEFAULT_PORT, minimum=1, maximum=65535, integer=True))
 
+        grpc_port = None
+        if env.get("GRPC_PORT", "").strip():
+            grpc_port = int(number("GRPC_PORT", 0, minimum=1, maximum=65535, integer=True)) or None
+            if grpc_port == port:
+                problems.append(f"GRPC_PORT={grpc_port}: the HTTP server already listens there ({port_var or 'PORT'})")
+
         provider = text("EXECUTION_PROVIDER", "auto").lower()
         if provider not in {"auto", "cpu", "cuda"}:
             problems.append(f"EXECUTION_PROVIDER={provider!r}: expected auto, cpu or cuda")
@@ -146,6 +154,7 @@ class Settings:
             model_cache_dir=Path(text("MODEL_CACHE_DIR", "/tmp/model-server/artifact")),
             host=text("HOST", "0.0.0.0"),
             port=port,
+            grpc_port=grpc_port,
             vertex_health_route=route("AIP_HEALTH_ROUTE", None),
             vertex_predict_route=route("AIP_PREDICT_ROUTE", None),
             azure_liveness_route=route("AZUREML_LIVENESS_ROUTE", "/live") or "/live",

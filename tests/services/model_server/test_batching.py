@@ -53,5 +53,9 @@ def test_batches_never_exceed_max_rows(model: OnnxModel, samples) -> None:
 
 def test_a_request_larger_than_max_rows_is_served_alone(model: OnnxModel, samples) -> None:
     batcher = MicroBatcher(model, max_rows=4)
-    result = asyncio.run(batcher.predict(samples[0][:10].astype(np.float64)))
+
+    async def one():
+        return await batcher.predict(samples[0][:10].astype(np.float64))
+
+    result = asyncio.run(one())
     assert len(result) == 10

@@ -71,7 +71,13 @@ def test_sagemaker_invocations_csv_in_and_out(live: ServerProcess, samples) -> N
     as_csv = live.client.post("/invocations", content=body, headers={"content-type": "text/csv", "accept": "text/csv"})
     assert as_json.status_code == as_csv.status_code == 200
     assert as_csv.headers["content-type"] == "text/csv"
-    assert as_csv.text.splitlines() == [str(p["label"]) for p in as_json.json()["predictions"]]
+    lines = [line.split(",") for line in as_csv.text.splitlines()]
+    predictions = as_json.json()["predictions"]
+    assert [line[0] for line in lines] == [str(p["label"]) for p in predictions]
+    # the probabilities come too (issue 10): one column per class, in class_labels order
+    np.testing.assert_allclose(
+        [[float(v) for v in line[1:]] for line in lines], [p["probabilities"] for p in predictions]
+    )
 
 
 def test_csv_header_row_is_skipped(live: ServerProcess, samples) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from services.model_server.settings import DEFAULT_MAX_REQUEST_BYTES, Settings, SettingsError
 from tests.services.model_server.harness import REPO_ROOT
+from tests.services.ports import free_port
 
 
 def test_defaults_need_only_a_model_location() -> None:
@@ -98,3 +101,33 @@ def test_unknown_arguments_print_usage() -> None:
     result = run_server({}, "train")
     assert result.returncode == 2
     assert "usage: python -m services.model_server [serve]" in result.stderr
+
+
+def test_grpc_is_off_by_default_and_needs_its_own_port() -> None:
+    assert Settings.from_env({"MODEL_URI": "/m"}).grpc_port is None
+    assert Settings.from_env({"MODEL_URI": "/m", "GRPC_PORT": "8081"}).grpc_port == 8081
+    with pytest.raises(SettingsError) as clash:
+        Settings.from_env({"MODEL_URI": "/m", "PORT": "9000", "GRPC_PORT": "9000"})
+    assert clash.value.problems == ["GRPC_PORT=9000: the HTTP server already listens there (PORT)"]
+    with pytest.raises(SettingsError) as bad:
+        Settings.from_env({"MODEL_URI": "/m", "GRPC_PORT": "grpc"})
+    assert bad.value.problems[0].startswith("GRPC_PORT='grpc': expected an integer")
+
+
+@pytest.mark.parametrize("variable", ["PORT", "GRPC_PORT"])
+def test_port_in_use_is_one_clear_line_and_exit_3(artifact_dir: Path, variable: str) -> None:
+    """Before: "listening" was logged, then uvicorn's own "[Errno 98] address already in use" and exit 1."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"MODEL_URI": str(artifact_dir), "HOST": "127.0.0.1", "PORT": str(free_port()), variable: str(port)}
+        result = run_server(env)
+    assert result.returncode == 3
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["event"] for line in lines] == ["model_loaded", "startup_failed"]
+    assert lines[-1]["problems"] == [
+        f"{variable}={port}: port {port} on 127.0.0.1 is already in use; stop the process holding it "
+        f"or set {variable} to a free port"
+    ]
+    assert result.stderr == ""
