@@ -67,7 +67,7 @@ def test_registered_target_supplies_provider_keys_region_and_preflight(fake_loca
 def test_unregistered_cloud_is_a_config_error_naming_the_registered_ones():
     assert _errors(**{f"{NS}:cloud": "local"}) == [
         "Pulumi.test.yaml: mlops-platform:cloud = 'local': no target is registered for this cloud yet "
-        "(registered: aws, azure); set it to one of those"]
+        f"(registered: {', '.join(registered())}); set it to one of those"]
 
 
 def test_unknown_cloud_stays_a_structural_error():
