@@ -11,7 +11,19 @@ from typing import Final
 from pulumi_policy import EnforcementLevel
 
 from policy.model import Rule, to_policy
-from policy.rules import access, azure, clusters, encryption, endpoints, gpu, images, kubernetes, storage, tagging
+from policy.rules import (
+    access,
+    azure,
+    clusters,
+    encryption,
+    endpoints,
+    gcp,
+    gpu,
+    images,
+    kubernetes,
+    storage,
+    tagging,
+)
 
 PACK_NAME: Final = "mlops-platform"
 PACK_VERSION: Final = "0.1.0"
@@ -30,6 +42,7 @@ RULES: Final[list[Rule]] = [
     *gpu.RULES,
     *kubernetes.RULES,
     *azure.RULES,
+    *gcp.RULES,
 ]
 
 POLICIES: Final = [to_policy(rule) for rule in RULES]

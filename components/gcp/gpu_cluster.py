@@ -55,6 +55,8 @@ class GpuClusterArgs:
     release_channel: str = "REGULAR"
     labels: Mapping[str, str] = field(default_factory=dict)
     protect: bool = False
+    depends_on: Sequence[pulumi.Resource] = ()
+    """GKE's agent's grant on the secrets key (a cluster created first fails on the key)."""
 
 
 class GpuCluster(pulumi.ComponentResource):
@@ -85,7 +87,7 @@ class GpuCluster(pulumi.ComponentResource):
                                                                             key_name=args.secrets_key_id),
             node_config=gcp.container.ClusterNodeConfigArgs(service_account=args.node_service_account,
                                                             oauth_scopes=SCOPES),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=list(args.depends_on)))
         common = {"service_account": args.node_service_account, "oauth_scopes": SCOPES,
                   "resource_labels": dict(args.labels),
                   "shielded_instance_config": gcp.container.NodePoolNodeConfigShieldedInstanceConfigArgs(

@@ -8,8 +8,6 @@ into `gs://` URIs. Stack tags become GCP labels (`components.gcp.naming.labels`)
 
 from __future__ import annotations
 
-import pulumi
-
 from components.gcp.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.gcp.container_registry import ContainerRegistry, ContainerRegistryArgs
 from components.gcp.encryption import Encryption, EncryptionArgs
@@ -59,7 +57,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
         gpu_type=gpu.gpu_type, gpu_count=gpu.gpus if not cfg.gpu.instance_type else cfg.gpu.count,
         min_nodes=cfg.gpu.min_nodes, max_nodes=cfg.gpu.max_nodes, spot=cfg.gpu.spot, disk_size_gb=cfg.gpu.disk_size_gb,
         regional=prod, private_endpoint=prod, authorized_cidrs=() if prod else cfg.network.public_api_cidrs,
-        labels=stack_labels, protect=prod), opts=pulumi.ResourceOptions(depends_on=[keys.grants["cluster"]]))
+        labels=stack_labels, protect=prod, depends_on=[keys.grants["cluster"]]))
     logs = PredictionLogs("prediction-logs", PredictionLogsArgs(
         dataset_id=names.dataset(), project=project, region=region, kms_key_id=keys.key_ids["logs"],
         retention_days=cfg.storage.retention_days, labels=stack_labels, protect=prod,
