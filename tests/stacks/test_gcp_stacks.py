@@ -74,7 +74,8 @@ def test_container_spec_is_the_model_servers_vertex_contract(dev):
 def test_dev_cluster_is_zonal_spot_and_destroyable_prod_is_regional_private_and_protected(dev, prod):
     """deletion_protection defaults to true in the provider: a dev cluster that left it would block destroy."""
     dev_cluster, prod_cluster = _one(dev, ":Cluster"), _one(prod, ":Cluster")
-    assert dev_cluster["inputs"]["location"] == "europe-west4-a" and dev_cluster["inputs"]["deletionProtection"] is False
+    assert dev_cluster["inputs"]["location"] == "europe-west4-a"
+    assert dev_cluster["inputs"]["deletionProtection"] is False
     assert prod_cluster["inputs"]["location"] == "europe-west4" and prod_cluster["protect"] is True
     assert prod_cluster["inputs"]["privateClusterConfig"]["enablePrivateEndpoint"] is True
     assert dev_cluster["inputs"]["masterAuthorizedNetworksConfig"]["cidrBlocks"][0]["cidrBlock"] == "203.0.113.0/24"
