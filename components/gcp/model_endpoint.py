@@ -58,6 +58,8 @@ class ModelEndpoint(pulumi.ComponentResource):
     endpoint_id: str
     invoke_url: pulumi.Output[str]
     weights: dict[str, int]
+    deployed_model_ids: pulumi.Output[dict[str, str]]
+    """Slot -> Vertex deployed model id (known after the deployment)."""
 
     def __init__(self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:gcp:ModelEndpoint", name, None, opts)
@@ -87,11 +89,12 @@ class ModelEndpoint(pulumi.ComponentResource):
                 service_account=args.service_account, predict_route=PREDICT_ROUTE, health_route=HEALTH_ROUTE,
                 port=PORT)
         self.weights = {slot: weights[slot] for slot in deployed}
-        VertexDeployment(f"{name}-deployment", VertexDeploymentArgs(
+        deployment = VertexDeployment(f"{name}-deployment", VertexDeploymentArgs(
             service=args.service, project=args.project, region=args.region, endpoint=endpoint.id, slots=slots,
             traffic=self.weights, encryption_key=args.kms_key_id, labels=dict(args.labels)),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.deploy_after)))
         self.endpoint_name = endpoint.id
+        self.deployed_model_ids = deployment.deployedModelIds
         self.invoke_url = pulumi.Output.concat(f"https://{args.region}-aiplatform.googleapis.com/v1/", endpoint.id,
                                                ":predict")
         self.register_outputs({"endpoint_name": endpoint.id, "invoke_url": self.invoke_url})

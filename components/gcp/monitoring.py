@@ -8,6 +8,8 @@ cloud.google.com/monitoring/api/metrics_gcp_a_b#gcp-aiplatform):
   stack's p99 threshold;
 - replica saturation: `prediction/online/replicas` at the deployment's replica ceiling (autoscaling has no
   headroom left).
+Drift: a `VertexModelMonitor` per endpoint whose service lists drift features, at the JS-divergence equivalent of
+the stack's PSI threshold (components/gcp/model_monitor.py); it alerts the same e-mails and channels.
 Every policy and dashboard widget comes from `endpoint_policies` / `dashboard_json`, pure functions of the data.
 """
 
@@ -20,7 +22,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-from components.monitoring import AlertThresholds
+from components.gcp.model_monitor import VertexModelMonitor, VertexModelMonitorArgs
+from components.monitoring import AlertThresholds, DriftSpec
 
 METRIC = "aiplatform.googleapis.com/prediction/online/"
 RESOURCE = 'resource.type = "aiplatform.googleapis.com/Endpoint"'
@@ -33,6 +36,11 @@ class MonitoredEndpoint:
     endpoint_id: str
     """The numeric endpoint id (the metrics' `endpoint_id` resource label)."""
     max_replicas: int
+    endpoint_name: pulumi.Input[str] = ""
+    """`projects/<p>/locations/<r>/endpoints/<id>` (the drift job watches it)."""
+    deployed_model_ids: pulumi.Input[Mapping[str, str]] | None = None
+    drift: DriftSpec | None = None
+    """Features, PSI threshold and schedule; no job without features."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,12 @@ class MonitoringArgs:
     thresholds: AlertThresholds
     alert_emails: Sequence[str] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    region: str = ""
+    model_monitor: bool = True
+    """Run Vertex AI Model Monitoring drift jobs (monitoring.modelMonitor)."""
+    drift_sample_rate: float = 1.0
+    """Share of logged requests the drift job analyses."""
+    kms_key_id: pulumi.Input[str] | None = None
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -108,6 +122,16 @@ class Monitoring(pulumi.ComponentResource):
             for policy in endpoint_policies(endpoint, args.thresholds):
                 self._policy(f"{name}-{endpoint.service}-{policy.role}", args.project, policy,
                              {**args.labels, "service": endpoint.service}, child)
+        for endpoint in args.endpoints:
+            if args.model_monitor and endpoint.drift and endpoint.drift.features:
+                VertexModelMonitor(f"{name}-{endpoint.service}-drift", VertexModelMonitorArgs(
+                    project=args.project, region=args.region, endpoint=endpoint.endpoint_name,
+                    display_name=f"{args.title}-{endpoint.service}-drift",
+                    deployed_model_ids=endpoint.deployed_model_ids or {}, features=endpoint.drift.features,
+                    threshold_psi=endpoint.drift.threshold_psi, schedule=endpoint.drift.schedule or "daily",
+                    sample_rate=args.drift_sample_rate, emails=args.alert_emails,
+                    notification_channels=self.channel_ids, encryption_key=args.kms_key_id,
+                    labels={**args.labels, "service": endpoint.service}), opts=child)
         dashboard = gcp.monitoring.Dashboard(f"{name}-dashboard", project=args.project,
                                              dashboard_json=dashboard_json(args.title, args.endpoints), opts=child)
         self.dashboard_url = dashboard.id.apply(

@@ -248,6 +248,10 @@ RULES: dict[str, ReplaceRule] = {
         "project region endpoint",
         "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
         "resource's own `diff` decides: components/gcp/vertex_deployment.py replaces on IDENTITY)"),
+    "pulumi-python:dynamic/vertex:VertexModelMonitor": rule(
+        "project region endpoint encryptionKey",
+        "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
+        "resource's own `diff` decides: components/gcp/model_monitor.py replaces on IDENTITY and the key)"),
     "pulumi-python:dynamic/azureml:EndpointTraffic": rule(
         "subscriptionId resourceGroupName workspaceName endpointName",
         "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "

@@ -124,3 +124,15 @@ def test_alert_policies_watch_vertex_metrics_per_endpoint(prod):
     channel = _one(prod, ":NotificationChannel")["urn"]
     assert all(channel in r["dependencies"] for r in _all(prod, ":AlertPolicy"))
     assert prod.outputs["alertDestination"].startswith("projects/mlops-demo-prod/notificationChannels/")
+
+
+def test_drift_runs_on_vertex_model_monitoring_at_the_psi_equivalent_and_alerts(dev, prod):
+    """The stack's PSI 0.2 becomes Vertex's JS-divergence threshold (components/gcp/model_monitor.py)."""
+    monitor = _one(prod, "vertex:VertexModelMonitor")
+    inputs = monitor["inputs"]
+    assert set(inputs["thresholds"].values()) == {0.0369}
+    assert sorted(inputs["thresholds"]) == ["mean radius", "mean texture", "worst area", "worst concave points"]
+    assert inputs["intervalSeconds"] == 3600 and _one(dev, "vertex:VertexModelMonitor")["inputs"][
+        "intervalSeconds"] == 86400
+    assert inputs["emails"] == ["ml-oncall@example.com"] and len(inputs["notificationChannels"]) == 1
+    assert _one(prod, "vertex:VertexDeployment")["urn"] in monitor["dependencies"]

@@ -77,9 +77,12 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
         project=project, title=names.name("serving"), thresholds=alert_thresholds(cfg),
-        alert_emails=cfg.monitoring.alert_emails, labels=stack_labels,
-        endpoints=[MonitoredEndpoint(service=name, endpoint_id=ep.endpoint_id, max_replicas=plan.max_instances)
-                   for plan, (name, ep) in zip(services, endpoints.items(), strict=True)]))
+        alert_emails=cfg.monitoring.alert_emails, labels=stack_labels, region=region,
+        model_monitor=cfg.monitoring.model_monitor, kms_key_id=keys.key_ids["vertex"],
+        endpoints=[MonitoredEndpoint(service=plan.name, endpoint_id=ep.endpoint_id, max_replicas=plan.max_instances,
+                                     endpoint_name=ep.endpoint_name, deployed_model_ids=ep.deployed_model_ids,
+                                     drift=plan.drift)
+                   for plan, ep in zip(services, endpoints.values(), strict=True)]))
 
     return StackExports(
         region=region, artifact_bucket=store.bucket_name,
