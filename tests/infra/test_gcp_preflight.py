@@ -72,3 +72,24 @@ def test_tag_keys_gcp_refuses_as_labels_are_named():
     lines = _errors(**{f"{NS}:tags": '{"Team": "ml"}'})
     assert lines == ["Pulumi.gcp-dev.yaml: mlops-platform:tags.Team: label key name 'Team' does not match "
                      "^[a-z][a-z0-9_-]*$ (cloud.google.com/resource-manager/docs/labels-overview)"]
+
+
+def test_the_plan_cli_exits_2_on_a_bad_gcp_stack_without_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from infra.stackfile import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "Pulumi.gcp-prod.yaml").read_text().replace(
+        "instanceType: n1-standard-8+nvidia-tesla-t4", "instanceType: n1-standard-8+nvidia-l4", 1)
+    path = tmp_path / "Pulumi.gcp-prod.yaml"
+    path.write_text(text)
+    result = subprocess.run([sys.executable, "-m", "infra", "plan", "gcp-prod", "--config-file", str(path)],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"{path}: mlops-platform:services.fraud-detector.slots.blue.instanceType = 'n1-standard-8+nvidia-l4': "
+        "n1-standard-8 takes nvidia-tesla-t4, nvidia-tesla-v100, nvidia-tesla-p100, nvidia-tesla-p4, "
+        "nvidia-tesla-k80, not nvidia-l4"]

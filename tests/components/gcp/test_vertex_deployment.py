@@ -185,3 +185,23 @@ def test_splits_vertex_would_refuse_fail_at_plan_time(slots, traffic, problem):
     assert any(problem in p for p in split_problems(slots, traffic))
     with pytest.raises(ValueError, match=problem):
         VertexDeploymentArgs("fraud", "p", "europe-west4", ENDPOINT, slots, traffic)
+
+
+def test_an_upload_whose_wait_times_out_is_found_by_its_label_on_the_next_up(vertex, provider):
+    vertex.lost["upload_model"] = DeadlineExceeded("upload did not finish within the timeout")
+    with pytest.raises(DeadlineExceeded):
+        provider.create(props({"blue": slot()}, {"blue": 100}))
+    provider.create(props({"blue": slot()}, {"blue": 100}))
+    assert len(vertex.models) == 1 and vertex.live() == {"blue": 100}
+
+
+def test_an_undeploy_that_fails_after_the_split_moved_is_finished_by_the_next_up(vertex, provider):
+    """Traffic already serves the new slot; the old model lingers without traffic until the rerun removes it."""
+    state = provider.create(props({"blue": slot(), "green": slot("1.5.0", "8")}, {"blue": 90, "green": 10})).outs
+    new = props({"green": slot("1.5.0", "8")}, {"green": 100})
+    vertex.fail["undeploy_model"] = ServiceUnavailable("try again")
+    with pytest.raises(ServiceUnavailable):
+        provider.update("id", state, new)
+    assert vertex.live() == {"blue": 0, "green": 100}
+    provider.update("id", state, new)
+    assert vertex.live() == {"green": 100} and len(vertex.models) == 1
