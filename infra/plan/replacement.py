@@ -219,8 +219,8 @@ RULES: dict[str, ReplaceRule] = {
                                                  "services/compute/resource_compute_subnetwork.go"),
     "gcp:container/cluster:Cluster": _google(
         "@name initialNodeCount ipAllocationPolicy location network networkingMode "
-        "privateClusterConfig.masterIpv4CidrBlock project subnetwork",
-        "services/container/resource_container_cluster.go"),
+        "privateClusterConfig.masterIpv4CidrBlock project subnetwork nodeConfig.serviceAccount nodeConfig.oauthScopes",
+        "services/container/resource_container_cluster.go and services/container/node_config.go"),
     "gcp:container/nodePool:NodePool": _google(
         "@name cluster initialNodeCount location project nodeConfig.guestAccelerators nodeConfig.oauthScopes "
         "nodeConfig.serviceAccount nodeConfig.spot",
