@@ -9,7 +9,8 @@
   fails (registry.terraform.io/providers/hashicorp/google/latest/docs/resources/container_cluster).
 - GPU pool: `guest_accelerators` from the GPU catalog (or an explicit machine type), drivers installed by
   GKE (`gpu_driver_version=DEFAULT`), a `nvidia.com/gpu` taint so only GPU workloads land there, autoscaling
-  between the total bounds (`total_*`: the same meaning for zonal and regional pools), spot in dev.
+  between the total bounds (`total_*`: the same meaning for zonal and regional pools), spot in dev; the initial
+  count is per zone, so a regional pool starts with the total minimum spread over its zones.
 - Kubernetes secrets encrypted at the application layer with the `cluster` key (`database_encryption`).
 - Node service account from `Identity` (`gke-nodes`), never the Compute Engine default (editor).
 """
@@ -104,7 +105,7 @@ class GpuCluster(pulumi.ComponentResource):
                                                              labels={"pool": "system"}, **common), opts=child)
         gcp.container.NodePool(
             f"{name}-gpu", name="gpu", project=args.project, location=location, cluster=cluster.name,
-            initial_node_count=args.min_nodes, management=management,
+            initial_node_count=initial_nodes(args.min_nodes, args.regional), management=management,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 total_min_node_count=args.min_nodes, total_max_node_count=args.max_nodes, location_policy="ANY"),
             node_config=gcp.container.NodePoolNodeConfigArgs(
@@ -120,6 +121,16 @@ class GpuCluster(pulumi.ComponentResource):
                                                                  cluster.master_auth.cluster_ca_certificate)
                                                .apply(lambda v: kubeconfig(*v)))
         self.register_outputs({"cluster_name": cluster.name})
+
+
+REGION_ZONES = 3
+"""Zones a regional GKE node pool spans by default."""
+
+
+def initial_nodes(min_nodes: int, regional: bool) -> int:
+    """`initial_node_count` is per zone: a regional pool starts with this times three nodes, so round up the
+    total minimum over the zones rather than starting three times the minimum."""
+    return -(-min_nodes // REGION_ZONES) if regional else min_nodes
 
 
 def kubeconfig(name: str, endpoint: str, ca: str) -> str:

@@ -136,3 +136,4 @@ def test_drift_runs_on_vertex_model_monitoring_at_the_psi_equivalent_and_alerts(
         "intervalSeconds"] == 86400
     assert inputs["emails"] == ["ml-oncall@example.com"] and len(inputs["notificationChannels"]) == 1
     assert _one(prod, "vertex:VertexDeployment")["urn"] in monitor["dependencies"]
+

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from components.gcp.gpu_cluster import initial_nodes
 from components.gcp.monitoring import MonitoredEndpoint, dashboard_json, endpoint_policies
 from components.gcp.naming import check_gcp_name, endpoint_id, label_problems, labels
 from components.gcp.network import subnet_ranges
@@ -56,3 +57,11 @@ def test_dashboard_has_a_row_of_charts_per_endpoint():
     tiles = board["mosaicLayout"]["tiles"]
     assert len(tiles) == 8 and {t["yPos"] for t in tiles} == {0, 16}
     assert tiles[0]["widget"]["title"] == "fraud: Predictions / s"
+
+
+@pytest.mark.parametrize(("minimum", "regional", "initial"), [(0, False, 0), (2, False, 2), (1, True, 1),
+                                                             (4, True, 2), (6, True, 2)])
+def test_a_regional_pool_starts_at_its_total_minimum_not_three_times_it(minimum, regional, initial):
+    """`initial_node_count` is per zone for a regional node pool (container_node_pool docs): a total minimum of
+    6 as 6 per zone would start 18 GPU nodes."""
+    assert initial_nodes(minimum, regional) == initial
