@@ -137,3 +137,18 @@ def test_drift_runs_on_vertex_model_monitoring_at_the_psi_equivalent_and_alerts(
     assert inputs["emails"] == ["ml-oncall@example.com"] and len(inputs["notificationChannels"]) == 1
     assert _one(prod, "vertex:VertexDeployment")["urn"] in monitor["dependencies"]
 
+
+
+def test_planning_a_gcp_stack_never_imports_the_vertex_ai_sdk():
+    """Importing google-cloud-aiplatform costs about a second; the dynamic resources import it only in pulumi up."""
+    import subprocess
+    import sys
+
+    from infra.stackfile import PROJECT_ROOT
+
+    code = ("import sys; from infra.plan.engine import plan_stack; plan_stack('gcp-prod'); "
+            "print(sorted(m for m in sys.modules if m.startswith(('google.cloud.aiplatform', 'vertexai'))))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
