@@ -224,7 +224,9 @@ def _undeploy(endpoints: Any, models: Any, endpoint: str, deployed: Any) -> None
     from google.api_core.exceptions import FailedPrecondition, NotFound
 
     endpoints.undeploy_model(endpoint=endpoint, deployed_model_id=deployed.id).result(timeout=UNDEPLOY_TIMEOUT_S)
-    with contextlib.suppress(FailedPrecondition, NotFound):  # unless another endpoint still serves the model
+    # The model goes too, unless another endpoint still serves it or Vertex still holds its resources right after
+    # the undeploy (googleapis/python-aiplatform#2807): then it stays in the registry, undeployed and harmless.
+    with contextlib.suppress(FailedPrecondition, NotFound):
         models.delete_model(name=deployed.model).result(timeout=UNDEPLOY_TIMEOUT_S)
 
 

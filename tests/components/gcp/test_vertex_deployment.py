@@ -205,3 +205,11 @@ def test_an_undeploy_that_fails_after_the_split_moved_is_finished_by_the_next_up
     assert vertex.live() == {"blue": 0, "green": 100}
     provider.update("id", state, new)
     assert vertex.live() == {"green": 100} and len(vertex.models) == 1
+
+
+def test_a_model_vertex_will_not_delete_yet_does_not_fail_the_promotion(vertex, provider):
+    """googleapis/python-aiplatform#2807: right after an undeploy, deleting the model can be refused."""
+    state = provider.create(props({"blue": slot(), "green": slot("1.5.0", "8")}, {"blue": 90, "green": 10})).outs
+    vertex.fail["delete_model"] = FailedPrecondition("Model has deployed resources; try again later")
+    provider.update("id", state, props({"green": slot("1.5.0", "8")}, {"green": 100}))
+    assert vertex.live() == {"green": 100} and len(vertex.models) == 2  # blue's model stays, undeployed
