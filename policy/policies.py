@@ -18,6 +18,7 @@ from policy.rules import (
     docker,
     encryption,
     endpoints,
+    gcp,
     gpu,
     images,
     kubernetes,
@@ -43,6 +44,7 @@ RULES: Final[list[Rule]] = [
     *kubernetes.RULES,
     *azure.RULES,
     *docker.RULES,
+    *gcp.RULES,
 ]
 
 POLICIES: Final = [to_policy(rule) for rule in RULES]

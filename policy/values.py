@@ -143,10 +143,10 @@ def environment_from_name(name: str) -> str | None:
 
 
 def resource_tags(props: Mapping[str, Any]) -> dict[str, Any]:
-    """Tags or labels declared on a resource (AWS/Azure ``tags``, GCP ``labels``/``resourceLabels``, Docker's
-    ``labels`` list of ``{label, value}``)."""
+    """Tags or labels declared on a resource (AWS/Azure ``tags``, GCP ``labels``/``resourceLabels``/``userLabels``,
+    Docker's ``labels`` list of ``{label, value}``)."""
     merged: dict[str, Any] = {}
-    for key in ("labels", "resourceLabels", "tags"):
+    for key in ("labels", "resourceLabels", "userLabels", "tags"):
         value = props.get(key)
         if isinstance(value, Mapping):
             merged.update(value)

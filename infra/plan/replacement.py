@@ -83,6 +83,16 @@ def _azure(spec: str, doc: str = "none") -> ReplaceRule:
     return rule(spec, _AZURE.format(doc))
 
 
+_TF_GOOGLE = "https://github.com/hashicorp/terraform-provider-google/blob/main/google/"
+
+
+def _google(spec: str, path: str) -> ReplaceRule:
+    return rule(spec, _TF_GOOGLE + path)
+
+
+_IAM_MEMBER = "tpgiamresource/resource_iam_member.go (role, member, condition: ForceNew; no Update)"
+
+
 RULES: dict[str, ReplaceRule] = {
     "aws:appautoscaling/policy:Policy": _aws("@name resourceId scalableDimension serviceNamespace",
                                              "appautoscaling/policy.go"),
@@ -211,6 +221,56 @@ RULES: dict[str, ReplaceRule] = {
     "azure-native:storage:ManagementPolicy": _azure("accountName managementPolicyName resourceGroupName"),
     "azure-native:storage:StorageAccount": _azure("accountName location resourceGroupName isHnsEnabled",
                                                   "storage accounts: hierarchical namespace cannot be turned off"),
+    "gcp:artifactregistry/repository:Repository": _google(
+        "@repositoryId format kmsKeyName location mode project",
+        "services/artifactregistry/resource_artifact_registry_repository.go"),
+    "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember": _google("*", _IAM_MEMBER),
+    "gcp:bigquery/dataset:Dataset": _google("@datasetId location project",
+                                            "services/bigquery/resource_bigquery_dataset.go"),
+    "gcp:compute/firewall:Firewall": _google("@name direction project",
+                                             "services/compute/resource_compute_firewall.go"),
+    "gcp:compute/network:Network": _google("@name autoCreateSubnetworks description project",
+                                           "services/compute/resource_compute_network.go"),
+    "gcp:compute/router:Router": _google("@name network project region", "services/compute/resource_compute_router.go"),
+    "gcp:compute/routerNat:RouterNat": _google("@name project region router",
+                                               "services/compute/resource_compute_router_nat.go"),
+    "gcp:compute/subnetwork:Subnetwork": _google("@name description network project region",
+                                                 "services/compute/resource_compute_subnetwork.go"),
+    "gcp:container/cluster:Cluster": _google(
+        "@name initialNodeCount ipAllocationPolicy location network networkingMode "
+        "privateClusterConfig.masterIpv4CidrBlock project subnetwork nodeConfig.serviceAccount nodeConfig.oauthScopes",
+        "services/container/resource_container_cluster.go and services/container/node_config.go"),
+    "gcp:container/nodePool:NodePool": _google(
+        "@name cluster initialNodeCount location project nodeConfig.guestAccelerators nodeConfig.oauthScopes "
+        "nodeConfig.serviceAccount nodeConfig.spot",
+        "services/container/resource_container_node_pool.go and services/container/node_config.go"),
+    "gcp:kms/cryptoKey:CryptoKey": _google("@name keyRing purpose importOnly",
+                                           "services/kms/resource_kms_crypto_key.go"),
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": _google("*", _IAM_MEMBER),
+    "gcp:kms/keyRing:KeyRing": _google("@name location project", "services/kms/resource_kms_key_ring.go"),
+    "gcp:monitoring/alertPolicy:AlertPolicy": _google("project",
+                                                      "services/monitoring/resource_monitoring_alert_policy.go"),
+    "gcp:monitoring/dashboard:Dashboard": _google("project", "services/monitoring/resource_monitoring_dashboard.go"),
+    "gcp:monitoring/notificationChannel:NotificationChannel": _google(
+        "project", "services/monitoring/resource_monitoring_notification_channel.go"),
+    "gcp:projects/iAMMember:IAMMember": _google("*", _IAM_MEMBER),
+    "gcp:projects/serviceIdentity:ServiceIdentity": _google(
+        "*", "services/resourcemanager/resource_project_service_identity.go (no Update)"),
+    "gcp:serviceaccount/account:Account": _google("@accountId project",
+                                                  "services/resourcemanager/resource_google_service_account.go"),
+    "gcp:serviceaccount/iAMMember:IAMMember": _google("*", _IAM_MEMBER),
+    "gcp:storage/bucket:Bucket": _google("@name location project", "services/storage/resource_storage_bucket.go"),
+    "gcp:storage/bucketIAMMember:BucketIAMMember": _google("*", _IAM_MEMBER),
+    "gcp:vertex/aiEndpoint:AiEndpoint": _google("@name encryptionSpec location network project region",
+                                                "services/vertexai/resource_vertex_ai_endpoint.go"),
+    "pulumi-python:dynamic/vertex:VertexDeployment": rule(
+        "project region endpoint",
+        "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
+        "resource's own `diff` decides: components/gcp/vertex_deployment.py replaces on IDENTITY)"),
+    "pulumi-python:dynamic/vertex:VertexModelMonitor": rule(
+        "project region endpoint encryptionKey",
+        "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
+        "resource's own `diff` decides: components/gcp/model_monitor.py replaces on IDENTITY and the key)"),
     "pulumi-python:dynamic/azure:RbacPropagation": rule(
         "", "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
         "resource's own `diff` decides: components/azure/rbac_propagation.py never replaces)"),

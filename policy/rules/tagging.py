@@ -27,7 +27,8 @@ TAGGABLE_TYPES = frozenset({
     # GCP: `labels` (`resourceLabels` on GKE clusters).
     "gcp:storage/bucket:Bucket", "gcp:artifactregistry/repository:Repository",
     "gcp:vertex/aiEndpoint:AiEndpoint", "gcp:container/cluster:Cluster", "gcp:kms/cryptoKey:CryptoKey",
-    "gcp:pubsub/topic:Topic",
+    "gcp:pubsub/topic:Topic", "gcp:bigquery/dataset:Dataset",
+    "gcp:monitoring/notificationChannel:NotificationChannel", "gcp:monitoring/alertPolicy:AlertPolicy",
     # Azure (azure-native 3): `tags`.
     "azure-native:resources:ResourceGroup", "azure-native:storage:StorageAccount",
     "azure-native:containerregistry:Registry", "azure-native:keyvault:Vault",
@@ -47,7 +48,7 @@ TAGGABLE_TYPES = frozenset({
 
 
 def _taggable(r: Resource) -> bool:
-    return r.type in TAGGABLE_TYPES or any(k in r.props for k in ("tags", "labels", "resourceLabels"))
+    return r.type in TAGGABLE_TYPES or any(k in r.props for k in ("tags", "labels", "resourceLabels", "userLabels"))
 
 
 def required_tags(r: Resource) -> Iterator[str]:

@@ -94,6 +94,26 @@ def azure_traffic_cases() -> list[Case]:
                  plan(deployment, traffic([])), "traffic")]
 
 
+def gcp_order_cases() -> list[Case]:
+    """VertexDeployment after its endpoint (magic-modules#12110); CMEK resources after their key's grant."""
+    endpoint = resource("gcp:vertex/aiEndpoint:AiEndpoint", "endpoint", {"labels": TAGS})
+
+    def deployment(deps: list[str]) -> dict[str, Any]:
+        return resource("pulumi-python:dynamic/vertex:VertexDeployment", "deployment",
+                        {"traffic": {"blue": 100}, "slots": {"blue": {"minReplicas": 1}}}, dependencies=deps)
+    key = "projects/p/locations/r/keyRings/k/cryptoKeys/storage"
+    grant = resource("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "grant",
+                     {"cryptoKeyId": key, "role": "roles/cloudkms.cryptoKeyEncrypterDecrypter",
+                      "member": "serviceAccount:service-1@gs-project-accounts.iam.gserviceaccount.com"})
+
+    def bucket(deps: list[str]) -> dict[str, Any]:
+        return resource("gcp:storage/bucket:Bucket", "bucket", {"labels": TAGS, "encryption": {
+            "defaultKmsKeyName": key}}, dependencies=deps)
+    return [Case("gcp-vertex-deployment-order", plan(endpoint, deployment([endpoint["urn"]])),
+                 plan(endpoint, deployment([])), "deployment"),
+            Case("gcp-cmek-after-grant", plan(grant, bucket([grant["urn"]])), plan(grant, bucket([])), "bucket")]
+
+
 CASES: list[Case] = [
     one("aws:ecr/repository:Repository",
         {"encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": KEY}]},
@@ -224,6 +244,12 @@ CASES: list[Case] = [
         {"properties": {"enableRbacAuthorization": True, "enableSoftDelete": True, "enablePurgeProtection": False}},
         "azure-secure-resources"),
     *azure_traffic_cases(),
+    one("gcp:container/nodePool:NodePool",
+        {"nodeConfig": {"serviceAccount": "nodes@p.iam.gserviceaccount.com", "shieldedInstanceConfig": {
+            "enableSecureBoot": True}, "workloadMetadataConfig": {"mode": "GKE_METADATA"}}},
+        {"nodeConfig": {"serviceAccount": "default", "shieldedInstanceConfig": {"enableSecureBoot": True},
+                        "workloadMetadataConfig": {"mode": "GKE_METADATA"}}}, "gcp-secure-resources"),
+    *gcp_order_cases(),
 ]
 
 PROD_ENDPOINT_URN = urn("prod", ENDPOINT_CONFIG, "subject")

@@ -87,7 +87,7 @@ def _sdk_class(type_token: str) -> type | None:
 
 def _accepts_tags(cls: type) -> bool:
     params = inspect.signature(cls._internal_init).parameters  # type: ignore[attr-defined]
-    return any(p in params for p in ("tags", "labels", "resource_labels"))
+    return any(p in params for p in ("tags", "labels", "resource_labels", "user_labels"))
 
 
 @pytest.mark.parametrize("type_token", sorted(TAGGABLE_TYPES))

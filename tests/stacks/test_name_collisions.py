@@ -50,8 +50,18 @@ NAME_SCOPES = {
     "azure-native:containerregistry:Registry": ("registryName", ACCOUNT),
     "azure-native:keyvault:Vault": ("vaultName", ACCOUNT),
     "azure-native:machinelearningservices:OnlineEndpoint": ("endpointName", REGION),  # part of the scoring URI
+    # GCP: a project is the account; bucket names are global, service account and dataset ids per project,
+    # key rings (never deletable), registries and clusters per project and location.
+    "gcp:storage/bucket:Bucket": ("name", ACCOUNT),
+    "gcp:serviceaccount/account:Account": ("accountId", ACCOUNT),
+    "gcp:bigquery/dataset:Dataset": ("datasetId", ACCOUNT),
+    "gcp:kms/keyRing:KeyRing": ("name", REGION),
+    "gcp:artifactregistry/repository:Repository": ("repositoryId", REGION),
+    "gcp:container/cluster:Cluster": ("name", REGION),
+    "gcp:compute/network:Network": ("name", ACCOUNT),
 }
-OTHER_REGION = {"aws": ("us-west-2", "eu-west-1"), "azure": ("northeurope", "westus3")}
+OTHER_REGION = {"aws": ("us-west-2", "eu-west-1"), "azure": ("northeurope", "westus3"),
+                "gcp": ("us-central1", "europe-west1")}
 
 
 def _names(plan: Plan) -> dict[tuple[str, str], str]:

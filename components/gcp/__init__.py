@@ -1,0 +1,1 @@
+"""Google Cloud components (`mlops:gcp:<Name>`): network, KMS, GCS, Artifact Registry, GKE, Vertex AI, monitoring."""
