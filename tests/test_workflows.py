@@ -114,3 +114,14 @@ def test_deploys_verify_the_endpoints_after_pulumi_up(job: str) -> None:
     verify = [s for s in steps[up + 1:] if "python -m infra verify" in str(s.get("run", ""))]
     assert len(verify) == 1 and "--stack-outputs" in verify[0]["run"]
     assert "pulumi stack output" in verify[0]["run"] and verify[0]["if"] == "vars.AWS_ROLE_ARN != ''"
+
+
+@pytest.mark.parametrize("job", ["dev", "prod"])
+def test_deploys_check_each_slots_model_and_image_before_pulumi_up(job: str) -> None:
+    """CreateModel fails half-way through `up` on a missing model.tar.gz or image tag (runbooks/first-deploy.md)."""
+    steps = _load(ROOT / ".github" / "workflows" / "deploy.yml")["jobs"][job]["steps"]
+    up = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@"))
+    login = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("aws-actions/"))
+    check = [i for i, s in enumerate(steps) if "python -m infra artifacts" in str(s.get("run", ""))]
+    assert len(check) == 1 and login < check[0] < up
+    assert steps[check[0]]["if"] == "vars.AWS_ROLE_ARN != ''"

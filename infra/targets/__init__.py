@@ -48,6 +48,8 @@ class Target:
     """Checks only the cloud's own catalog can make (instance types, regions, name rules)."""
     default_instance_type: str | None = None
     """Instance type of a slot that names none (`services.<svc>.slots.<slot>.instanceType`); None: required."""
+    serving_toggle: bool = False
+    """The composition honours `serving: false` (declares no endpoints); others refuse the setting."""
 
     def __post_init__(self) -> None:
         undeclared = [k for k in (self.region_key, self.project_key) if k and k not in self.provider_keys]
@@ -114,6 +116,9 @@ def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConf
                              f"required on {target.cloud} (no default instance type there)")
                      for name, svc in cfg.services.items() for slot_name, slot in svc.slots.items()
                      if not slot.instance_type]
+    if cfg is not None and target is not None and not cfg.serving and not target.serving_toggle:
+        problems.append(Problem(f"{NAMESPACE}:serving", f"only a target that can hold back its endpoints accepts "
+                                f"false, and {target.cloud!r} cannot yet; remove the key", False))
     if cfg is not None and target is not None:
         problems += target.preflight(cfg)
     if problems or cfg is None:

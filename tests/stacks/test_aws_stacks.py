@@ -145,3 +145,36 @@ def test_drift_alarm_threshold_is_the_configured_psi_as_model_monitors_distance(
     alarm fires above the KS distance of the same drift (0.1812), not above 0.2 read as a distance."""
     drift = [a for a in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a["name"].endswith("-drift")]
     assert [a["inputs"]["threshold"] for a in drift] == [0.1812]
+
+
+def _stack_with(tmp_path, stack, extra):
+    """`Pulumi.<stack>.yaml` with `extra` lines appended under `config:` (a copy in tmp_path)."""
+    from pathlib import Path
+
+    path = tmp_path / f"Pulumi.{stack}.yaml"
+    path.write_text(Path(f"Pulumi.{stack}.yaml").read_text() + extra)
+    return path
+
+
+def test_first_deploy_with_serving_false_creates_storage_and_registries_but_no_sagemaker(tmp_path):
+    """CreateModel fails on a model.tar.gz that is not in S3 and endpoint creation on a tag never pushed
+    (docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModel.html, ModelDataUrl), so on an empty
+    account the first `pulumi up` must create the bucket and repositories without any SageMaker resource."""
+    from infra.plan.engine import plan_stack
+
+    plan = plan_stack("dev", _stack_with(tmp_path, "dev", "  mlops-platform:serving: false\n"))
+    types = {r["type"] for r in plan.resources}
+    assert not {t for t in types if t.startswith(("aws:sagemaker/", "aws:appautoscaling/"))}
+    for kept in ("aws:s3/bucket:Bucket", "aws:ecr/repository:Repository", "aws:eks/cluster:Cluster",
+                 "aws:sns/topic:Topic", "aws:cloudwatch/dashboard:Dashboard", "docker:index/image:Image"):
+        assert kept in types, kept
+    assert plan.outputs["endpoints"] == {} and plan.outputs["artifactBucket"]
+
+
+def test_serving_false_is_refused_where_the_target_cannot_hold_back_endpoints(tmp_path):
+    from infra.config_errors import ConfigError
+    from infra.plan.engine import plan_stack
+
+    with pytest.raises(ConfigError) as err:
+        plan_stack("azure-dev", _stack_with(tmp_path, "azure-dev", "  mlops-platform:serving: false\n"))
+    assert any("mlops-platform:serving = false" in line for line in err.value.lines())

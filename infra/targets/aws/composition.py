@@ -79,6 +79,10 @@ def compose(cfg: PlatformConfig) -> StackExports:
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
+        if not cfg.serving:
+            # First deploy: storage and registries (and the build tag pushed) before any SageMaker model,
+            # which CreateModel would refuse while model.tar.gz or an image is missing (first-deploy runbook).
+            continue
         endpoint = ModelEndpoint(f"{plan.name}-endpoint", ModelEndpointArgs(
             service=plan.name, namer=namer,
             slots=plan.slot_specs(plan.images(repository_url, built), lambda k: s3_uri(store.bucket_name, k)),
