@@ -254,13 +254,12 @@ class ModelEndpoint(pulumi.ComponentResource):
         actions = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
         alarms = [create_alarm(f"{name}-{a.key}", a, actions=actions, tags=tags, opts=child) for a in r.rollback_alarms]
         alarm_names = [a.name for a in r.rollback_alarms] + list(args.extra_rollback_alarm_names)
-        timeout = f"{r.plan.timeout_minutes}m"
         endpoint = sm.Endpoint(
             f"{name}-endpoint", name=r.endpoint_name, endpoint_config_name=config.name, tags=tags,
             deployment_config=deployment_config(r.plan, alarm_names),
-            # The rollback alarms must exist before SageMaker validates the deployment config.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=alarms, custom_timeouts=pulumi.CustomTimeouts(
-                create=timeout, update=timeout, delete="30m")),
+            # The rollback alarms must exist before SageMaker validates the deployment config. No custom
+            # timeouts: the provider ignores them and waits 60 min (endpoint_rollout.PROVIDER_WAIT_SECONDS).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=alarms),
         )
         if args.autoscaling.enabled:
             scale_variants(name, endpoint.name, r.variants, args.autoscaling, tags, self)

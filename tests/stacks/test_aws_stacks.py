@@ -61,7 +61,7 @@ def test_dev_rolls_out_all_at_once_prod_by_10_percent_canary_with_rollback(dev, 
     deployment = _one(prod, "aws:sagemaker/endpoint:Endpoint")["inputs"]["deploymentConfig"]
     routing = deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
     assert routing["type"] == "CANARY" and routing["canarySize"] == {"type": "CAPACITY_PERCENT", "value": 10}
-    assert routing["waitIntervalInSeconds"] == 900
+    assert routing["waitIntervalInSeconds"] == 600
     assert deployment["autoRollbackConfiguration"]["alarms"]
 
 

@@ -1,6 +1,7 @@
 """What only AWS's own catalog can tell about an AWS stack's config, checked before any resource is declared.
 
-Instance types against botocore's service models (the SageMaker `ProductionVariantInstanceType` and EC2
+The rollout's duration against what the provider waits for (components/aws/endpoint_rollout.py), instance
+types against botocore's service models (the SageMaker `ProductionVariantInstanceType` and EC2
 `InstanceType` enums shipped with boto3), the GPU request against the catalog, Model Monitor's regions
 and features, and every physical name the stack derives from config against the service's length and
 pattern rules.
@@ -8,11 +9,12 @@ pattern rules.
 
 from __future__ import annotations
 
+from components.aws.endpoint_rollout import duration_problem
 from components.aws.endpoint_variants import sagemaker_instance_types
 from components.aws.gpu_cluster import ec2_instance_types
 from components.aws.model_monitor import ANALYZER_ACCOUNTS
 from components.aws.naming import check_aws_name
-from infra.composition import stack_namer
+from infra.composition import rollout_spec, stack_namer
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem, did_you_mean
 from infra.preflight import check_gpu_catalog
@@ -45,6 +47,8 @@ def check_aws(cfg: PlatformConfig) -> list[Problem]:
         hint = did_you_mean(cfg.gpu.instance_type, ec2_instance_types())
         problems.append(Problem(f"{NAMESPACE}:gpu.instanceType",
                                 f"not an EC2 instance type (botocore InstanceType){hint}", cfg.gpu.instance_type))
+    if cfg.services and cfg.serving and (too_long := duration_problem(rollout_spec(cfg))):
+        problems.append(Problem(f"{NAMESPACE}:rollout", too_long))
     problems += check_gpu_catalog(cfg, "aws")
     problems += check_model_monitor(cfg)
     for key, (kind, name) in aws_names(cfg).items():
