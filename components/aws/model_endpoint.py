@@ -77,7 +77,7 @@ class ModelEndpointArgs:
     live: str = "blue"
     """The slot carrying production traffic (always deployed)."""
     keep_warm: bool = False
-    """Keep a weight-0 slot deployed as an idle variant (instant cut-over; costs its instances)."""
+    """A weight-0 slot keeps its instance count (instant cut-over; costs its instances) instead of idling on one."""
     autoscaling: AutoscalingArgs = field(default_factory=AutoscalingArgs)
     rollout: RolloutSpec = field(default_factory=RolloutSpec)
     rollback_alarms: AlertThresholds = field(default_factory=AlertThresholds)

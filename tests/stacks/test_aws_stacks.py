@@ -71,7 +71,9 @@ def test_variant_weights_and_counts_follow_the_stack_files(dev, prod):
     assert {v["variantName"]: v["initialVariantWeight"] for v in dev_variants} == {"blue": 90, "green": 10}
     prod_variants = _one(prod, "aws:sagemaker/endpointConfiguration:EndpointConfiguration")["inputs"][
         "productionVariants"]
-    assert [(v["variantName"], v["initialInstanceCount"]) for v in prod_variants] == [("blue", 2)]
+    # green is idle (weight 0): still a variant, on one instance, so promoting it never changes the variant set.
+    assert [(v["variantName"], v["initialVariantWeight"], v["initialInstanceCount"]) for v in prod_variants] == [
+        ("blue", 100, 2), ("green", 0, 1)]
 
 
 def test_data_capture_is_full_in_dev_and_sampled_in_prod(dev, prod):

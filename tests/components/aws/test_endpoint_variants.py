@@ -26,8 +26,24 @@ def test_both_weighted_slots_become_variants_named_after_them():
     assert [(v.name, v.weight) for v in variants] == [("blue", 90), ("green", 10)]
 
 
-def test_weight_zero_slot_is_dropped():
-    assert [v.name for v in deployed_variants(slots(100, 0), "blue", keep_warm=False)] == ["blue"]
+@pytest.mark.parametrize(("before", "after"), [((100, 0), (90, 10)), ((90, 10), (0, 100)), ((0, 100), (100, 0))])
+def test_every_promotion_step_keeps_the_same_variant_names(before, after):
+    """SageMaker: "the new endpoint configuration must have the same variant names as the current one" in a
+    blue/green update with guardrails (docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-
+    exclusions.html), and a variant registered with Application Auto Scaling cannot be removed ("remove the
+    scaling policy and deregister the scalable target before updating", endpoint-auto-scaling-
+    delete.html). Pulumi deletes the scalable target only after the endpoint update, so green 0 -> 10 must
+    not add a variant and finishing at 0/100 must not remove one."""
+    live = {(100, 0): "blue", (90, 10): "blue", (0, 100): "green"}
+    names = [[v.name for v in deployed_variants(slots(*w), live[w], keep_warm=False)] for w in (before, after)]
+    assert names[0] == names[1] == ["blue", "green"]
+
+
+def test_idle_slot_runs_one_instance_unless_kept_warm():
+    idle = deployed_variants(slots(100, 0, instance_count=2), "blue", keep_warm=False)[1]
+    assert (idle.name, idle.weight, idle.instance_count) == ("green", 0, 1)
+    warm = deployed_variants(slots(100, 0, instance_count=2), "blue", keep_warm=True)[1]
+    assert warm.instance_count == 2
 
 
 def test_weight_zero_slot_is_kept_when_warm():

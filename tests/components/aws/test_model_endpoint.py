@@ -68,10 +68,17 @@ def test_variant_instance_type_and_count_come_from_slots(plan_endpoint):
     assert (variant["instanceType"], variant["initialInstanceCount"]) == ("ml.m5.large", 2)
 
 
-def test_weight_zero_slot_is_not_deployed(plan_endpoint):
+def test_weight_zero_slot_is_an_idle_variant_registered_for_autoscaling_like_the_other(plan_endpoint):
+    """Both variants always exist (see test_endpoint_variants: same names across a blue/green update), and
+    each has its scalable target, so no update ever removes a variant still registered for autoscaling."""
     plan = plan_endpoint(endpoint_args(blue=slot("1.0", 100), green=slot("1.1", 0)))
-    assert [v["variantName"] for v in config_of(plan)["productionVariants"]] == ["blue"]
-    assert [m["name"] for m in plan.of_type(MODEL)] == ["fraud-blue-model"]
+    variants = config_of(plan)["productionVariants"]
+    assert [(v["variantName"], v["initialVariantWeight"], v["initialInstanceCount"]) for v in variants] == [
+        ("blue", 100, 2), ("green", 0, 1)]
+    assert [m["name"] for m in plan.of_type(MODEL)] == ["fraud-blue-model", "fraud-green-model"]
+    targets = {t["inputs"]["resourceId"].rsplit("/", 1)[1]: t["inputs"]["minCapacity"]
+               for t in plan.of_type("aws:appautoscaling/target:Target")}
+    assert targets == {"blue": 2, "green": 1}
 
 
 def test_weight_zero_slot_stays_when_kept_warm(plan_endpoint):
