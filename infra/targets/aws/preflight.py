@@ -18,6 +18,7 @@ from infra.composition import rollout_spec, stack_namer
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem, did_you_mean
 from infra.preflight import check_gpu_catalog
+from infra.targets.aws.build_tags import build_tag_problems
 
 
 def aws_names(cfg: PlatformConfig) -> dict[str, tuple[str, str]]:
@@ -49,6 +50,7 @@ def check_aws(cfg: PlatformConfig) -> list[Problem]:
                                 f"not an EC2 instance type (botocore InstanceType){hint}", cfg.gpu.instance_type))
     if cfg.services and cfg.serving and (too_long := duration_problem(rollout_spec(cfg))):
         problems.append(Problem(f"{NAMESPACE}:rollout", too_long))
+    problems += build_tag_problems(cfg)
     problems += check_gpu_catalog(cfg, "aws")
     problems += check_model_monitor(cfg)
     for key, (kind, name) in aws_names(cfg).items():
