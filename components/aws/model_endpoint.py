@@ -220,7 +220,9 @@ class ModelEndpoint(pulumi.ComponentResource):
                 scope=scope, bucket_arn=args.bucket_arn, model_prefix=args.model_prefix,
                 capture_prefix=r.capture_prefix, repository_arn=args.ecr_repository_arn,
                 kms_key_arn=args.kms_key_arn, endpoint_name=r.endpoint_name,
-                metrics_namespace=args.metrics_namespace, vpc=vpc, publish_metrics=args.allow_network_access)))
+                metrics_namespace=args.metrics_namespace, vpc=vpc, publish_metrics=args.allow_network_access,
+                rollback_alarm_names=[a.name for a in r.rollback_alarms] + list(args.extra_rollback_alarm_names),
+                volume_kms=r.volume_kms)))
 
         models = {v.name: self._model(name, args, v.name, role, policy, tags) for v in r.variants}
         capture_uri = pulumi.Output.concat("s3://", args.data_capture.bucket_name, "/", r.capture_prefix)

@@ -92,8 +92,14 @@ def subnet_cidrs(cidr: str, zones: int) -> tuple[list[str], list[str]]:
 
 
 def flow_log_role_statements(log_group_arn: str) -> list[Statement]:
-    """The flow-log role may write streams of its own log group only."""
-    return [Statement("DeliverFlowLogs", FLOW_LOG_DELIVERY, [log_group_arn, f"{log_group_arn}:*"])]
+    """The flow-log role writes streams of its own log group only, and may list the account's log groups.
+
+    VPC Flow Logs calls DescribeLogGroups before delivering (docs.aws.amazon.com/vpc/latest/userguide/
+    flow-logs-iam-role.html lists it); the action is scoped to log groups, not to one of them.
+    """
+    groups = log_group_arn.split(":log-group:", 1)[0] + ":log-group:*"
+    return [Statement("DeliverFlowLogs", FLOW_LOG_DELIVERY, [log_group_arn, f"{log_group_arn}:*"]),
+            Statement("FindLogGroup", ("logs:DescribeLogGroups",), [groups])]
 
 
 class Network(pulumi.ComponentResource):

@@ -271,3 +271,28 @@ def test_invalid_args_report_every_problem():
     with pytest.raises(ModelEndpointArgsError) as error:
         ModelEndpoint("fraud", bad)
     assert len(error.value.problems) >= 3
+
+
+def test_execution_role_may_describe_exactly_the_rollback_alarms(plan_endpoint):
+    """"Ensure that your IAM execution role has permission to perform the cloudwatch:DescribeAlarms action on
+    the auto-rollback alarms you specify" (docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-
+    configuration.html). Without it a guarded update cannot read its alarms."""
+    plan = plan_endpoint()
+    wired = [a["alarmName"] for a in plan.of_type(ENDPOINT)[0]["inputs"]["deploymentConfig"][
+        "autoRollbackConfiguration"]["alarms"]]
+    (statement,) = [s for s in policy_of(plan) if s["Sid"] == "ReadRollbackAlarms"]
+    assert statement["Action"] == ["cloudwatch:DescribeAlarms"]
+    assert sorted(statement["Resource"]) == sorted(f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{n}"
+                                                   for n in wired)
+
+
+def test_volume_key_grant_only_for_aws_resources_and_only_when_the_key_encrypts_volumes(plan_endpoint):
+    """A KMS-encrypted ML storage volume needs kms:CreateGrant in the execution role (SageMaker roles page,
+    docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html: CreateEndpointConfig with KmsKeyId),
+    conditioned on kms:GrantIsForAWSResource so the role cannot grant itself. NVMe types carry no volume key."""
+    grants = [s for s in policy_of(plan_endpoint()) if s["Sid"] == "GrantKeyToVolumes"]
+    assert grants == [{"Sid": "GrantKeyToVolumes", "Effect": "Allow", "Action": ["kms:CreateGrant"], "Resource": KEY,
+                       "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}]
+    nvme = endpoint_args(blue=slot("1.0", 90, instance_type="ml.g5.xlarge"),
+                         green=slot("1.1", 10, instance_type="ml.g5.xlarge"))
+    assert not [s for s in policy_of(plan_endpoint(nvme)) if s["Sid"] == "GrantKeyToVolumes"]

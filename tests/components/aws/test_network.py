@@ -104,11 +104,16 @@ def test_flow_logs_record_all_traffic_to_an_encrypted_log_group(dev):
     assert flow["trafficType"] == "ALL" and flow["logDestination"].endswith(":log-group:/mlops/dev/vpc-flow-logs")
 
 
-def test_flow_log_role_can_only_write_its_log_group(dev):
+def test_flow_log_role_writes_only_its_log_group_and_may_list_groups(dev):
+    """VPC Flow Logs' role needs logs:DescribeLogGroups besides the stream writes
+    (docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html); without it delivery fails with
+    DeliverLogsErrorMessage "Access error"."""
     statement = json.loads(dev.named("net-flow-logs-policy")["inputs"]["policy"])["Statement"]
     arn = "arn:aws:logs:us-east-1:123456789012:log-group:/mlops/dev/vpc-flow-logs"
     assert statement == [{"Sid": "DeliverFlowLogs", "Effect": "Allow", "Resource": [arn, f"{arn}:*"],
-                          "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]}]
+                          "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]},
+                         {"Sid": "FindLogGroup", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
+                          "Resource": "arn:aws:logs:us-east-1:123456789012:log-group:*"}]
 
 
 def test_flow_log_role_trusts_the_service_for_this_account_only(dev):
