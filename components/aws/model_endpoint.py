@@ -102,6 +102,9 @@ class ModelEndpointArgs:
     """Per-environment defaults (capture sampling); default `namer.environment`."""
     allow_network_access: bool = False
     """Containers run with network isolation unless this is set."""
+    protect: bool = False
+    """Protect the endpoint (prod): a change that would replace it (e.g. the rollback alarms, which the
+    provider forces new) fails instead of deleting the serving endpoint first."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -261,7 +264,7 @@ class ModelEndpoint(pulumi.ComponentResource):
             deployment_config=deployment_config(r.plan, alarm_names),
             # The rollback alarms must exist before SageMaker validates the deployment config. No custom
             # timeouts: the provider ignores them and waits 60 min (endpoint_rollout.PROVIDER_WAIT_SECONDS).
-            opts=pulumi.ResourceOptions(parent=self, depends_on=alarms),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=alarms, protect=args.protect),
         )
         if args.autoscaling.enabled:
             scale_variants(name, endpoint.name, r.variants, args.autoscaling, tags, self)

@@ -136,7 +136,8 @@ RULES: dict[str, ReplaceRule] = {
     "aws:s3/bucketVersioning:BucketVersioning": _aws("bucket expectedBucketOwner", "s3/bucket_versioning.go"),
     "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": _aws(
         "* !tags @name", "sagemaker/data_quality_job_definition.go"),
-    "aws:sagemaker/endpoint:Endpoint": _aws("@name", "sagemaker/endpoint.go"),
+    "aws:sagemaker/endpoint:Endpoint": _aws("@name deploymentConfig.autoRollbackConfiguration",
+                                            "sagemaker/endpoint.go"),
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _aws("* !tags @name",
                                                                       "sagemaker/endpoint_configuration.go"),
     "aws:sagemaker/model:Model": _aws("* !tags @name", "sagemaker/model.go"),

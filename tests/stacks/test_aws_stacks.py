@@ -180,3 +180,58 @@ def test_serving_false_is_refused_where_the_target_cannot_hold_back_endpoints(tm
     with pytest.raises(ConfigError) as err:
         plan_stack("azure-dev", _stack_with(tmp_path, "azure-dev", "  mlops-platform:serving: false\n"))
     assert any("mlops-platform:serving = false" in line for line in err.value.lines())
+
+
+def _edited(tmp_path, stack, old, new):
+    from pathlib import Path
+
+    from infra.plan.engine import plan_stack
+
+    text = Path(f"Pulumi.{stack}.yaml").read_text()
+    assert old in text, old
+    path = tmp_path / f"Pulumi.{stack}.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return plan_stack(stack, path)
+
+
+def _endpoint_change(old_plan, new_plan):
+    from infra.plan.diff import diff_plans
+
+    return next(c for c in diff_plans(old_plan, new_plan).changed if c.name == "fraud-detector-endpoint-endpoint")
+
+
+def test_toggling_auto_rollback_replaces_the_endpoint(dev, tmp_path):
+    """terraform-provider-aws internal/service/sagemaker/endpoint.go: `auto_rollback_configuration` is
+    `ForceNew: true`, and the endpoint's name is set, so the replacement deletes the serving endpoint first."""
+    off = _edited(tmp_path, "dev", "  mlops-platform:monitoring:",
+                  "  mlops-platform:rollout:\n    autoRollback: false\n  mlops-platform:monitoring:")
+    change = _endpoint_change(dev, off)
+    assert change.action == "replace" and "deploymentConfig.autoRollbackConfiguration" in change.replace_reasons
+
+
+def test_a_canary_weight_step_updates_the_endpoint_in_place(dev, tmp_path):
+    """The rollback alarm list (force-new) and the variant set stay the same when weights move."""
+    moved = _edited_both(tmp_path)
+    assert _endpoint_change(dev, moved).action == "update"
+
+
+def _edited_both(tmp_path):
+    from pathlib import Path
+
+    from infra.plan.engine import plan_stack
+
+    text = Path("Pulumi.dev.yaml").read_text().replace("weight: 90", "weight: 80", 1).replace(
+        "weight: 10\n", "weight: 20\n", 1)
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(text)
+    return plan_stack("dev", path)
+
+
+def test_prod_refuses_turning_auto_rollback_off_and_protects_its_endpoint(prod, tmp_path):
+    from infra.config_errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        _edited(tmp_path, "prod", "autoRollback: true", "autoRollback: false")
+    assert any("mlops-platform:rollout.autoRollback = false: prod keeps automatic rollback on" in line
+               for line in err.value.lines())
+    assert _one(prod, "aws:sagemaker/endpoint:Endpoint")["protect"] is True

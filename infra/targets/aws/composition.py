@@ -94,7 +94,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
                                          sampling_percent=round(cfg.monitoring.data_capture_percent or 0)),
             live=plan.live, keep_warm=plan.keep_warm, autoscaling=AutoscalingArgs(max_instances=plan.max_instances),
             rollout=rollout_spec(cfg), rollback_alarms=alert_thresholds(cfg),
-            alarm_topic_arn=alerts.topic_arn, vpc=vpc, environment=cfg.environment, tags=plan.tags, **where))
+            alarm_topic_arn=alerts.topic_arn, vpc=vpc, environment=cfg.environment, tags=plan.tags, protect=prod,
+            **where))
         endpoints[plan.name] = endpoint
         baselines = plan.baseline_keys
         monitored.append(MonitoredEndpoint(

@@ -50,6 +50,12 @@ def check_aws(cfg: PlatformConfig) -> list[Problem]:
                                 f"not an EC2 instance type (botocore InstanceType){hint}", cfg.gpu.instance_type))
     if cfg.services and cfg.serving and (too_long := duration_problem(rollout_spec(cfg))):
         problems.append(Problem(f"{NAMESPACE}:rollout", too_long))
+    if cfg.services and cfg.environment == "prod" and not cfg.rollout.auto_rollback:
+        problems.append(Problem(
+            f"{NAMESPACE}:rollout.autoRollback", "prod keeps automatic rollback on: the provider forces a new "
+            "endpoint when its auto_rollback_configuration changes (terraform-provider-aws "
+            "internal/service/sagemaker/endpoint.go, ForceNew), and a named endpoint is deleted before its "
+            "replacement exists. Remove the key (default true)", False))
     problems += build_tag_problems(cfg)
     problems += check_gpu_catalog(cfg, "aws")
     problems += check_model_monitor(cfg)
