@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws import sagemaker_iam
-from components.aws.endpoint_alarms import AlarmSpec, create_alarm, error_rate_alarm, latency_alarm
+from components.aws.endpoint_alarms import AlarmSpec, create_alarm, error_rate_alarm, latency_alarm, on_fleet
 from components.aws.endpoint_autoscaling import AutoscalingArgs, autoscaling_problems, scale_variants
 from components.aws.endpoint_rollout import DeploymentPlan, deployment_plan, rollout_problems
 from components.aws.endpoint_variants import (
@@ -257,7 +257,9 @@ class ModelEndpoint(pulumi.ComponentResource):
         )
 
         actions = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
-        alarms = [create_alarm(f"{name}-{a.key}", a, actions=actions, tags=tags, opts=child) for a in r.rollback_alarms]
+        # On the new fleet only: the alarm follows the (content-named) configuration the update deploys.
+        alarms = [create_alarm(f"{name}-{a.key}", on_fleet(a, config.name), actions=actions, tags=tags, opts=child)
+                  for a in r.rollback_alarms]
         alarm_names = [a.name for a in r.rollback_alarms] + list(args.extra_rollback_alarm_names)
         endpoint = sm.Endpoint(
             f"{name}-endpoint", name=r.endpoint_name, endpoint_config_name=config.name, tags=tags,

@@ -296,3 +296,18 @@ def test_volume_key_grant_only_for_aws_resources_and_only_when_the_key_encrypts_
     nvme = endpoint_args(blue=slot("1.0", 90, instance_type="ml.g5.xlarge"),
                          green=slot("1.1", 10, instance_type="ml.g5.xlarge"))
     assert not [s for s in policy_of(plan_endpoint(nvme)) if s["Sid"] == "GrantKeyToVolumes"]
+
+
+def test_rollback_alarms_watch_only_the_fleet_of_the_declared_configuration(plan_endpoint):
+    """AWS's guardrail example "Monitor invocation errors on the new fleet" adds the EndpointConfigName
+    dimension (docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html). Without it
+    a 10% canary's errors are diluted by the old fleet's 90% healthy traffic: a canary failing every request
+    shows a 10% variant rate, and a 1% threshold needs 10% of all requests to fail before rollback."""
+    plan = plan_endpoint()
+    config_name = config_of(plan)["name"]
+    alarms = [r["inputs"] for r in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")]
+    assert len(alarms) == 4
+    for alarm in alarms:
+        dims = ([q["metric"]["dimensions"] for q in alarm["metricQueries"] if "metric" in q]
+                if "metricQueries" in alarm else [alarm["dimensions"]])
+        assert dims and all(d["EndpointConfigName"] == config_name for d in dims), alarm["name"]
