@@ -252,8 +252,9 @@ class ModelEndpoint(pulumi.ComponentResource):
                 capture_content_type_header=sm.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs(
                     json_content_types=["application/json"]),
             ),
-            # A new name per content: Pulumi creates the new config, SageMaker shifts traffic, then the old goes.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+            # A new name per content: Pulumi creates the new config before the endpoint moves to it. The old one
+            # is retained, not deleted: after a silent rollback the endpoint still runs it (PR #49020).
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False, retain_on_delete=True),
         )
 
         actions = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
@@ -303,6 +304,8 @@ class ModelEndpoint(pulumi.ComponentResource):
             primary_container=sm.ModelPrimaryContainerArgs(image=slot.image, model_data_url=slot.model_uri,
                                                            environment=env, mode="SingleModel"),
             enable_network_isolation=isolated, vpc_config=vpc, tags={**tags, "slot": slot_name},
-            # CreateModel checks the role can pull the image and read the model: permissions first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy], delete_before_replace=False),
+            # CreateModel checks the role can pull the image and read the model: permissions first. Retained
+            # like the configuration: a rolled-back endpoint's configuration still names the old model.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy], delete_before_replace=False,
+                                        retain_on_delete=True),
         )

@@ -64,8 +64,9 @@ def test_a_property_the_provider_forces_new_is_a_replacement_counted_apart(gpu_s
     assert changed(gpu_slot_diff, "fraud-detector-endpoint-endpoint").action == UPDATE
     assert changed(gpu_slot_diff, "gpu-gpu").action == UPDATE
     text = render_diff(gpu_slot_diff)
-    # 5: the role loses its volume-key grant (ml.g5 has NVMe storage, no volume key).
-    assert text.startswith("Stack dev: 1 to add, 5 to change, 1 to replace, 0 to remove\n")
+    # 9: also the role (its volume-key grant goes: ml.g5 has NVMe storage) and the 4 rollback alarms (they
+    # watch the new configuration's fleet: EndpointConfigName).
+    assert text.startswith("Stack dev: 1 to add, 9 to change, 1 to replace, 0 to remove\n")
     assert "+- aws:sagemaker/endpointConfiguration:EndpointConfiguration fraud-detector-endpoint-config [replace: " \
         in text
     assert '"ml.m5.large" -> "ml.g5.xlarge" (forces replacement)' in text
