@@ -109,6 +109,8 @@ RULES: dict[str, ReplaceRule] = {
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": _aws("repository", "ecr/lifecycle_policy.go"),
     "aws:ecr/repository:Repository": _aws("@name encryptionConfigurations", "ecr/repository.go"),
     "aws:eks/addon:Addon": _aws("addonName clusterName", "eks/addon.go"),
+    "aws:eks/accessEntry:AccessEntry": _aws("clusterName principalArn type", "eks/access_entry.go"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": _aws("*", "eks/access_policy_association.go"),
     "aws:eks/cluster:Cluster": _aws("@name roleArn bootstrapSelfManagedAddons "
                                     "accessConfig.bootstrapClusterCreatorAdminPermissions "
                                     "kubernetesNetworkConfig.ipFamily kubernetesNetworkConfig.serviceIpv4Cidr "

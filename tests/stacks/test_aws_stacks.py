@@ -235,3 +235,31 @@ def test_prod_refuses_turning_auto_rollback_off_and_protects_its_endpoint(prod, 
     assert any("mlops-platform:rollout.autoRollback = false: prod keeps automatic rollback on" in line
                for line in err.value.lines())
     assert _one(prod, "aws:sagemaker/endpoint:Endpoint")["protect"] is True
+
+
+def test_prod_grants_cluster_admin_to_operators_and_deploy_role_through_access_entries(prod):
+    """Prod's EKS API endpoint is private and access is API-mode access entries: without entries beyond the
+    creator's (bootstrapClusterCreatorAdminPermissions), operators and another deploy role have no way in
+    (docs.aws.amazon.com/eks/latest/userguide/access-entries.html)."""
+    entries = {r["inputs"]["principalArn"] for r in prod.of_type("aws:eks/accessEntry:AccessEntry")}
+    assert entries == {"arn:aws:iam::123456789012:role/ml-platform-operators",
+                       "arn:aws:iam::123456789012:role/mlops-deploy"}
+    policies = prod.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert {p["inputs"]["principalArn"] for p in policies} == entries
+
+
+def test_prod_without_cluster_admins_exits_2_naming_the_key(tmp_path):
+    from infra.config_errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        _edited(tmp_path, "prod", '    clusterAdmins: ["ml-platform-operators", "mlops-deploy"]\n', "")
+    assert any("mlops-platform:gpu.clusterAdmins: required in prod" in line for line in err.value.lines())
+
+
+def test_cluster_admins_are_role_arns_without_the_creating_identity():
+    """EKS already gives the creating identity an admin entry; a second one fails (ResourceInUseException)."""
+    from infra.targets.aws.composition import cluster_admin_arns
+
+    caller = "arn:aws:sts::111122223333:assumed-role/mlops-deploy/gha-42"
+    assert cluster_admin_arns(("ops", "mlops-deploy", "arn:aws:iam::444455556666:role/x"), "111122223333",
+                              caller) == ("arn:aws:iam::111122223333:role/ops", "arn:aws:iam::444455556666:role/x")

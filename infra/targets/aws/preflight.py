@@ -9,6 +9,8 @@ pattern rules.
 
 from __future__ import annotations
 
+import re
+
 from components.aws.endpoint_rollout import duration_problem
 from components.aws.endpoint_variants import sagemaker_instance_types
 from components.aws.gpu_cluster import ec2_instance_types
@@ -57,6 +59,7 @@ def check_aws(cfg: PlatformConfig) -> list[Problem]:
             "internal/service/sagemaker/endpoint.go, ForceNew), and a named endpoint is deleted before its "
             "replacement exists. Remove the key (default true)", False))
     problems += build_tag_problems(cfg)
+    problems += check_cluster_admins(cfg)
     problems += check_gpu_catalog(cfg, "aws")
     problems += check_model_monitor(cfg)
     for key, (kind, name) in aws_names(cfg).items():
@@ -80,4 +83,20 @@ def check_model_monitor(cfg: PlatformConfig) -> list[Problem]:
         problems.append(Problem("aws:region", "SageMaker Model Monitor has no analyzer image here (regions: "
                                 f"{', '.join(sorted(ANALYZER_ACCOUNTS))}); set monitoring.modelMonitor: false",
                                 cfg.region))
+    return problems
+
+
+_ROLE = re.compile(r"(arn:aws[a-z-]*:iam::\d{12}:role/)?[\w+=,.@/-]{1,512}")
+
+
+def check_cluster_admins(cfg: PlatformConfig) -> list[Problem]:
+    """Prod's EKS API is private: without admins beyond the creating identity, operators cannot reach it."""
+    key = f"{NAMESPACE}:gpu.clusterAdmins"
+    problems = [Problem(key, "expected an IAM role name (e.g. ml-platform-operators) or a role ARN "
+                        "(arn:aws:iam::<account>:role/<name>)", admin)
+                for admin in cfg.gpu.cluster_admins if not _ROLE.fullmatch(admin)]
+    if cfg.environment == "prod" and not cfg.gpu.cluster_admins:
+        problems.append(Problem(key, "required in prod: the cluster's API endpoint is private and only the identity "
+                                "that creates it is admin; list the operators' role and the deploy role "
+                                "(docs/runbooks/deploy.md)"))
     return problems
