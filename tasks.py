@@ -8,6 +8,7 @@
     python3 tasks.py docs           # regenerate the config reference (docs/config.md, README.md)
     python3 tasks.py catalogs       # regenerate components/aws/catalog.json from the installed botocore
     python3 tasks.py bench          # run the benchmarks (plan timing, serving) and print the numbers
+    python3 tasks.py build-tags     # record the content digest of every stack's buildTag (services/build-tags.json)
 
 The virtualenv is rebuilt when a requirements file changes (a hash is kept in .venv/).
 """
@@ -79,6 +80,8 @@ def main(argv: list[str]) -> None:
         _run(str(PYTHON), "-m", "components.aws.catalog", "--write")
     elif task == "docs":
         _run(str(PYTHON), "-m", "infra", "config-reference", "--write")
+    elif task == "build-tags":
+        _run(str(PYTHON), "-c", "from infra.targets.aws.build_tags import main; raise SystemExit(main())")
     elif task == "bench":
         _run(str(PYTHON), "benchmarks/plan.py", *args)
         _run(str(PYTHON), "benchmarks/serve.py")

@@ -7,9 +7,10 @@
     python -m infra diff plans/dev.json plans/prod.json   # two stacks: matched by type, name and parents
     python -m infra config-reference               # the generated config reference (docs/config.md)
     python -m infra verify dev --stack-outputs outputs.json   # live AWS endpoints vs the declared stack
+    python -m infra artifacts dev                  # before `pulumi up`: every slot's model and image exist (AWS)
 
 Exit codes: 0 ok, 2 invalid config (one line per problem), 3 changes found with --expect-no-changes,
-4 verify found differences (one line each), 5 verify found no usable AWS credentials,
+4 verify found differences / artifacts found missing pieces (one line each), 5 no usable AWS credentials,
 1 anything else (one line; --debug shows the traceback).
 """
 
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
     verify.add_argument("--stack-outputs", type=Path, help="JSON of `pulumi stack output --json` (deployed names)")
 
+    artifacts = sub.add_parser("artifacts", parents=[common],
+                               help="before `pulumi up`: check each slot's model.tar.gz (S3) and image tag (ECR) exist")
+    artifacts.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    artifacts.add_argument("--stack-outputs", type=Path,
+                           help="JSON of `pulumi stack output --json` (deployed bucket and repositories)")
+
     ref = sub.add_parser("config-reference", parents=[common],
                          help="the config reference (markdown) generated from the models")
     ref.add_argument("--write", action="store_true", help="update docs/config.md and README.md instead of printing")
@@ -86,6 +93,10 @@ def _run(args: argparse.Namespace) -> int:
         from infra.verify.command import verify
 
         return verify(args.stack, args.stack_outputs)
+    if args.command == "artifacts":
+        from infra.targets.aws.artifacts import check_artifacts
+
+        return check_artifacts(args.stack, args.stack_outputs)
     from infra.config_reference import render_reference, write_reference
 
     if args.write:

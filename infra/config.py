@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from components.monitoring import default_drift_schedule
 from infra.config_errors import Problem, did_you_mean
 from infra.config_sections import (
+    Flag,
     GpuConfig,
     MonitoringConfig,
     NetworkConfig,
@@ -63,6 +64,9 @@ class PlatformConfig(Section):
     services: dict[str, ServiceConfig] = Field(
         default_factory=dict, description="Model services by name, each with blue and green slots."
     )
+    serving: Flag = Field(
+        True, description="Declare the model endpoints. false on a first deploy: network, storage, registries, "
+        "cluster and monitoring only, until models and images exist (docs/runbooks/first-deploy.md).")
     rollout: RolloutConfig = Field(default_factory=RolloutConfig, description="Traffic-shift policy.")
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig, description="Alerts and drift.")
     region: str = Field("", description="Region / location, from the cloud provider's own key (e.g. aws:region).")

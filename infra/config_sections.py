@@ -107,6 +107,10 @@ class GpuConfig(Section):
     desired_nodes: int | None = Field(None, ge=0, le=100, description="Initial size. Default: minNodes.")
     spot: Flag = Field(False, description="Use spot / preemptible capacity for GPU nodes (dev only is sensible).")
     disk_size_gb: int = Field(100, ge=20, le=2000, description="Root disk per GPU node, GiB.")
+    cluster_admins: tuple[str, ...] = Field(
+        (), description="AWS: IAM roles (names in the stack's account, or role ARNs) given cluster admin through "
+        "EKS access entries, e.g. the operators' and the deploy role. The identity that creates the cluster is "
+        "admin already. Required in prod, whose API endpoint is private.")
 
     @model_validator(mode="after")
     def _sizes(self) -> GpuConfig:

@@ -134,3 +134,14 @@ def test_workflows_that_reach_a_cloud_skip_local_stacks(workflow: str, output: s
     stacks = _stack_lists(workflow)[output]
     assert "local" not in stacks and stacks, stacks
     assert "local" in _stack_lists("preview.yml")["all"]  # its offline plan diff still runs on pull requests
+
+
+@pytest.mark.parametrize("job", ["dev", "prod"])
+def test_deploys_check_each_slots_model_and_image_before_pulumi_up(job: str) -> None:
+    """CreateModel fails half-way through `up` on a missing model.tar.gz or image tag (runbooks/first-deploy.md)."""
+    steps = _load(ROOT / ".github" / "workflows" / "deploy.yml")["jobs"][job]["steps"]
+    up = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@"))
+    login = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("aws-actions/"))
+    check = [i for i, s in enumerate(steps) if "python -m infra artifacts" in str(s.get("run", ""))]
+    assert len(check) == 1 and login < check[0] < up
+    assert steps[check[0]]["if"] == "vars.AWS_ROLE_ARN != ''"

@@ -22,9 +22,11 @@ from components.aws.iam import KMS_DECRYPT, KMS_ENCRYPT, Statement, policy_docum
 from components.aws.naming import check_aws_name
 from components.naming import Namer
 
-# Key administration without cryptographic use (the console's "key administrators" set).
+# Key administration without cryptographic use (the console's "key administrators" set), minus
+# kms:CreateGrant: an unconditioned grant lets an administrator hand itself Decrypt. Grants come only
+# from GrantsForPlatformServices (kms:GrantIsForAWSResource).
 KMS_ADMIN = (
-    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
+    "kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*", "kms:Revoke*",
     "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource", "kms:UntagResource",
     "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
 )

@@ -12,7 +12,7 @@ spec into an `aws.cloudwatch.MetricAlarm`. Units and sources:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -108,6 +108,22 @@ def utilization_alarm(key: str, name: str, endpoint_name: pulumi.Input[str], var
         metric_name=metric, namespace=INSTANCE_NAMESPACE, statistic="Average",
         dimensions=variant_dimensions(endpoint_name, variant),
     )
+
+
+def on_fleet(spec: AlarmSpec, endpoint_config_name: pulumi.Input[str]) -> AlarmSpec:
+    """`spec` narrowed to the fleet serving `endpoint_config_name` (dimension EndpointConfigName).
+
+    During a blue/green update SageMaker publishes invocation metrics per endpoint configuration, so an
+    alarm on the new configuration sees only the new fleet: a 10% canary failing every request breaches
+    it at once, where a variant-wide rate would dilute it ten times. AWS's guardrail examples do this
+    ("Monitor invocation errors on the new fleet", docs.aws.amazon.com/sagemaker/latest/dg/deployment-
+    guardrails-configuration.html). Config names are content-hashed, so the alarm updates with each.
+    """
+    def narrowed(dims: dict[str, Any]) -> dict[str, Any]:
+        return {**dims, "EndpointConfigName": endpoint_config_name} if dims else dims
+
+    return replace(spec, dimensions=narrowed(spec.dimensions),
+                   queries=tuple(replace(q, dimensions=narrowed(q.dimensions)) for q in spec.queries))
 
 
 def _query_args(q: MetricQuery, period: int) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:

@@ -1,7 +1,7 @@
 """Which slots of a service become SageMaker production variants, and with what.
 
-Pure functions, no resources: `deployed_variants` turns the slots the shared serving rules deploy
-(`components.serving.deployed_slots`) into variants named `blue` / `green`, `config_content` is the
+Pure functions, no resources: `deployed_variants` turns both slots into variants named `blue` / `green`
+(always both: a weight-0 slot is an idle variant, see its docstring), `config_content` is the
 canonical JSON a versioned endpoint-config name hashes (so the name changes exactly when the content
 does), `volume_kms_supported` says whether SageMaker accepts a KMS key for an instance type's storage
 volume, and `sagemaker_slot_problems` checks slots against what only SageMaker requires (botocore's
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.aws import catalog
-from components.serving import SlotSpec, deployed_slots
+from components.serving import SLOT_NAMES, SlotSpec, SlotState, slot_state
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,27 @@ def volume_kms_supported(instance_type: str) -> bool:
     return "d" not in family and not family.startswith(_INSTANCE_STORE_PREFIXES)
 
 
+IDLE_INSTANCES = 1
+"""Instances of a weight-0 variant that is not kept warm: SageMaker's minimum for an instance-based variant."""
+
+
 def deployed_variants(slots: Mapping[str, SlotSpec], live: str, keep_warm: bool) -> tuple[Variant, ...]:
-    """The production variants: one per deployed slot (`components.serving.slot_state`), blue then green."""
-    deployed = deployed_slots({name: slot.weight for name, slot in slots.items()}, live, keep_warm)
-    return tuple(Variant(name, slots[name].weight, slots[name].instance_type, slots[name].instance_count)
-                 for name in deployed)
+    """The production variants: always both slots, blue then green, so the variant set never changes.
+
+    SageMaker requires the same variant names across a blue/green update, and refuses to remove a variant
+    still registered with Application Auto Scaling (Pulumi deregisters it only after the endpoint update);
+    so a slot at weight 0 stays as an idle variant. Kept warm (`keep_warm`), it keeps its instance count;
+    otherwise it runs `IDLE_INSTANCES`. The shared `slot_state` still says which slots take traffic.
+    """
+    variants = []
+    for name in SLOT_NAMES:
+        if name not in slots:
+            continue
+        slot = slots[name]
+        state = slot_state(name, slot.weight, live, keep_warm)
+        count = slot.instance_count if state is not SlotState.NOT_DEPLOYED else IDLE_INSTANCES
+        variants.append(Variant(name, slot.weight, slot.instance_type, count))
+    return tuple(variants)
 
 
 def config_content(variants: Sequence[Variant], model_names: Mapping[str, str], extra: Mapping[str, Any]) -> str:

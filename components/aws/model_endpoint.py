@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.aws import sagemaker_iam
-from components.aws.endpoint_alarms import AlarmSpec, create_alarm, error_rate_alarm, latency_alarm
+from components.aws.endpoint_alarms import AlarmSpec, create_alarm, error_rate_alarm, latency_alarm, on_fleet
 from components.aws.endpoint_autoscaling import AutoscalingArgs, autoscaling_problems, scale_variants
 from components.aws.endpoint_rollout import DeploymentPlan, deployment_plan, rollout_problems
 from components.aws.endpoint_variants import (
@@ -77,7 +77,7 @@ class ModelEndpointArgs:
     live: str = "blue"
     """The slot carrying production traffic (always deployed)."""
     keep_warm: bool = False
-    """Keep a weight-0 slot deployed as an idle variant (instant cut-over; costs its instances)."""
+    """A weight-0 slot keeps its instance count (instant cut-over; costs its instances) instead of idling on one."""
     autoscaling: AutoscalingArgs = field(default_factory=AutoscalingArgs)
     rollout: RolloutSpec = field(default_factory=RolloutSpec)
     rollback_alarms: AlertThresholds = field(default_factory=AlertThresholds)
@@ -102,6 +102,9 @@ class ModelEndpointArgs:
     """Per-environment defaults (capture sampling); default `namer.environment`."""
     allow_network_access: bool = False
     """Containers run with network isolation unless this is set."""
+    protect: bool = False
+    """Protect the endpoint (prod): a change that would replace it (e.g. the rollback alarms, which the
+    provider forces new) fails instead of deleting the serving endpoint first."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -221,7 +224,9 @@ class ModelEndpoint(pulumi.ComponentResource):
                 scope=scope, bucket_arn=args.bucket_arn, model_prefix=args.model_prefix,
                 capture_prefix=r.capture_prefix, repository_arn=args.ecr_repository_arn,
                 kms_key_arn=args.kms_key_arn, endpoint_name=r.endpoint_name,
-                metrics_namespace=args.metrics_namespace, vpc=vpc, publish_metrics=args.allow_network_access)))
+                metrics_namespace=args.metrics_namespace, vpc=vpc, publish_metrics=args.allow_network_access,
+                rollback_alarm_names=[a.name for a in r.rollback_alarms] + list(args.extra_rollback_alarm_names),
+                volume_kms=r.volume_kms)))
 
         models = {v.name: self._model(name, args, v.name, role, policy, tags) for v in r.variants}
         capture_uri = pulumi.Output.concat("s3://", args.data_capture.bucket_name, "/", r.capture_prefix)
@@ -248,20 +253,22 @@ class ModelEndpoint(pulumi.ComponentResource):
                 capture_content_type_header=sm.EndpointConfigurationDataCaptureConfigCaptureContentTypeHeaderArgs(
                     json_content_types=["application/json"]),
             ),
-            # A new name per content: Pulumi creates the new config, SageMaker shifts traffic, then the old goes.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+            # A new name per content: Pulumi creates the new config before the endpoint moves to it. The old one
+            # is retained, not deleted: after a silent rollback the endpoint still runs it (PR #49020).
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False, retain_on_delete=True),
         )
 
         actions = [args.alarm_topic_arn] if args.alarm_topic_arn is not None else []
-        alarms = [create_alarm(f"{name}-{a.key}", a, actions=actions, tags=tags, opts=child) for a in r.rollback_alarms]
+        # On the new fleet only: the alarm follows the (content-named) configuration the update deploys.
+        alarms = [create_alarm(f"{name}-{a.key}", on_fleet(a, config.name), actions=actions, tags=tags, opts=child)
+                  for a in r.rollback_alarms]
         alarm_names = [a.name for a in r.rollback_alarms] + list(args.extra_rollback_alarm_names)
-        timeout = f"{r.plan.timeout_minutes}m"
         endpoint = sm.Endpoint(
             f"{name}-endpoint", name=r.endpoint_name, endpoint_config_name=config.name, tags=tags,
             deployment_config=deployment_config(r.plan, alarm_names),
-            # The rollback alarms must exist before SageMaker validates the deployment config.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=alarms, custom_timeouts=pulumi.CustomTimeouts(
-                create=timeout, update=timeout, delete="30m")),
+            # The rollback alarms must exist before SageMaker validates the deployment config. No custom
+            # timeouts: the provider ignores them and waits 60 min (endpoint_rollout.PROVIDER_WAIT_SECONDS).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=alarms, protect=args.protect),
         )
         if args.autoscaling.enabled:
             scale_variants(name, endpoint.name, r.variants, args.autoscaling, tags, self)
@@ -298,6 +305,8 @@ class ModelEndpoint(pulumi.ComponentResource):
             primary_container=sm.ModelPrimaryContainerArgs(image=slot.image, model_data_url=slot.model_uri,
                                                            environment=env, mode="SingleModel"),
             enable_network_isolation=isolated, vpc_config=vpc, tags={**tags, "slot": slot_name},
-            # CreateModel checks the role can pull the image and read the model: permissions first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy], delete_before_replace=False),
+            # CreateModel checks the role can pull the image and read the model: permissions first. Retained
+            # like the configuration: a rolled-back endpoint's configuration still names the old model.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy], delete_before_replace=False,
+                                        retain_on_delete=True),
         )

@@ -21,6 +21,7 @@ from components.aws import catalog, model_monitor, sagemaker_iam
 from components.aws.alert_topic import AlertTopic, AlertTopicArgs
 from components.aws.dashboard import DashboardEndpoint, console_url, dashboard_body
 from components.aws.endpoint_alarms import AlarmSpec, create_alarm, error_rate_alarm, latency_alarm, utilization_alarm
+from components.aws.endpoint_variants import volume_kms_supported
 from components.aws.iam import assume_role_policy, policy_document
 from components.aws.model_endpoint import VpcArgs
 from components.aws.naming import check_aws_name
@@ -239,7 +240,8 @@ class Monitoring(pulumi.ComponentResource):
         policy = aws.iam.RolePolicy(f"{name}-monitor-role-policy", role=role.id, opts=child, policy=policy_document(
             sagemaker_iam.monitor_statements(scope=scope, bucket_arn=args.bucket_arn, read_prefixes=reads,
                                              report_prefix=prefix, kms_key_arn=args.kms_key_arn,
-                                             metrics_namespace=model_monitor.DRIFT_NAMESPACE, vpc=vpc)))
+                                             metrics_namespace=model_monitor.DRIFT_NAMESPACE, vpc=vpc,
+                                             volume_kms=volume_kms_supported(args.monitor_instance_type))))
         image = model_monitor.analyzer_image_uri(scope.region)
         drift_names, schedule_names = [], []
         for e in monitored:

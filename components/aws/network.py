@@ -27,6 +27,9 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       2922, 3288, 3653)
 """Values CloudWatch Logs accepts for a log group's retention."""
 FLOW_LOG_DELIVERY = ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
+EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
+"""Zone IDs where EKS refuses control-plane subnets (docs.aws.amazon.com/eks/latest/userguide/network-reqs.html,
+"Subnet requirements"). Zone names map to different IDs per account, so zones are chosen by ID."""
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,14 @@ def subnet_cidrs(cidr: str, zones: int) -> tuple[list[str], list[str]]:
 
 
 def flow_log_role_statements(log_group_arn: str) -> list[Statement]:
-    """The flow-log role may write streams of its own log group only."""
-    return [Statement("DeliverFlowLogs", FLOW_LOG_DELIVERY, [log_group_arn, f"{log_group_arn}:*"])]
+    """The flow-log role writes streams of its own log group only, and may list the account's log groups.
+
+    VPC Flow Logs calls DescribeLogGroups before delivering (docs.aws.amazon.com/vpc/latest/userguide/
+    flow-logs-iam-role.html lists it); the action is scoped to log groups, not to one of them.
+    """
+    groups = log_group_arn.split(":log-group:", 1)[0] + ":log-group:*"
+    return [Statement("DeliverFlowLogs", FLOW_LOG_DELIVERY, [log_group_arn, f"{log_group_arn}:*"]),
+            Statement("FindLogGroup", ("logs:DescribeLogGroups",), [groups])]
 
 
 class Network(pulumi.ComponentResource):
@@ -115,7 +124,11 @@ class Network(pulumi.ComponentResource):
         invoke = pulumi.InvokeOutputOptions(parent=self)
         tags = dict(args.tags)
         region = scope.region_of(args.region, self)
-        zones = aws.get_availability_zones_output(state="available", opts=invoke).names
+        # By zone ID, skipping EKS's unsupported IDs and Local/Wavelength zones (which need opting in).
+        zones = aws.get_availability_zones_output(
+            state="available", exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS), opts=invoke,
+            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+        ).zone_ids
         public_cidrs, private_cidrs = subnet_cidrs(args.cidr, args.availability_zones)
 
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr, enable_dns_support=True, enable_dns_hostnames=True,
@@ -134,7 +147,7 @@ class Network(pulumi.ComponentResource):
         for i, (public_cidr, private_cidr) in enumerate(zip(public_cidrs, private_cidrs, strict=True)):
             zone = zones.apply(lambda names, i=i: names[i])
             public = aws.ec2.Subnet(
-                f"{name}-public-{i}", vpc_id=vpc.id, cidr_block=public_cidr, availability_zone=zone,
+                f"{name}-public-{i}", vpc_id=vpc.id, cidr_block=public_cidr, availability_zone_id=zone,
                 map_public_ip_on_launch=False,
                 tags={**tags, "Name": args.namer.name("public", str(i)), "kubernetes.io/role/elb": "1"}, opts=child)
             aws.ec2.RouteTableAssociation(f"{name}-public-rta-{i}", subnet_id=public.id, route_table_id=public_rt.id,
@@ -147,7 +160,7 @@ class Network(pulumi.ComponentResource):
                     tags={**tags, "Name": args.namer.name("nat", str(i))},
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[igw])))
             private = aws.ec2.Subnet(
-                f"{name}-private-{i}", vpc_id=vpc.id, cidr_block=private_cidr, availability_zone=zone,
+                f"{name}-private-{i}", vpc_id=vpc.id, cidr_block=private_cidr, availability_zone_id=zone,
                 tags={**tags, "Name": args.namer.name("private", str(i)), "kubernetes.io/role/internal-elb": "1"},
                 opts=child)
             private_rt = aws.ec2.RouteTable(

@@ -33,6 +33,9 @@ from components.aws.scope import partition_of
 
 # Data keys for SSE-KMS reads and writes (no ReEncrypt: nothing here re-wraps keys).
 KMS_DATA_KEY = (*KMS_DECRYPT, "kms:GenerateDataKey")
+# An instance's ML storage volume encrypted with a customer key: EBS needs a grant made on the role's behalf.
+KMS_GRANT_FOR_VOLUMES = ("kms:CreateGrant",)
+DESCRIBE_ALARMS = ("cloudwatch:DescribeAlarms",)
 ENI_MANAGE = ("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
               "ec2:DeleteNetworkInterfacePermission")
 ENI_DESCRIBE = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets",
@@ -101,14 +104,34 @@ def vpc_statements(scope: Scope, subnet_ids: Sequence[pulumi.Input[str]],
     ]
 
 
+def volume_key_grant(kms_key_arn: pulumi.Input[str]) -> Statement:
+    """CreateGrant on the stack key, only for grants AWS services make for their resources (EBS volumes).
+
+    SageMaker instances with a KMS-encrypted ML storage volume need it ("kms:CreateGrant" in the
+    execution role, docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html, CreateEndpointConfig and
+    processing-job permissions); `kms:GrantIsForAWSResource` keeps the role from granting itself anything.
+    """
+    return Statement("GrantKeyToVolumes", KMS_GRANT_FOR_VOLUMES, [kms_key_arn],
+                     conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}})
+
+
+def rollback_alarm_statement(scope: Scope, alarm_names: Sequence[str]) -> Statement:
+    """DescribeAlarms on the auto-rollback alarms: SageMaker reads them with the execution role
+    (docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-configuration.html, "Note")."""
+    return Statement("ReadRollbackAlarms", DESCRIBE_ALARMS,
+                     [scope.arn("cloudwatch", f"alarm:{n}") for n in alarm_names])
+
+
 def endpoint_statements(*, scope: Scope, bucket_arn: pulumi.Input[str], model_prefix: str, capture_prefix: str,
                         repository_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str], endpoint_name: str,
                         metrics_namespace: str, vpc: tuple[Sequence[Any], Sequence[Any]] | None,
-                        publish_metrics: bool = False) -> list[Statement]:
+                        publish_metrics: bool = False, rollback_alarm_names: Sequence[str] = (),
+                        volume_kms: bool = False) -> list[Statement]:
     """What one endpoint's execution role may do.
 
     `publish_metrics` grants PutMetricData in `metrics_namespace`; only a container with network access
-    can reach CloudWatch, so an isolated one gets no such grant.
+    can reach CloudWatch, so an isolated one gets no such grant. `rollback_alarm_names` are read during
+    guarded deployments; `volume_kms` (the stack key encrypts the instances' volumes) adds the volume grant.
     """
     statements = [
         *read_prefix("Model", bucket_arn, [model_prefix]),
@@ -120,6 +143,10 @@ def endpoint_statements(*, scope: Scope, bucket_arn: pulumi.Input[str], model_pr
     ]
     if publish_metrics:
         statements.append(metrics_statement(metrics_namespace))
+    if rollback_alarm_names:
+        statements.append(rollback_alarm_statement(scope, rollback_alarm_names))
+    if volume_kms:
+        statements.append(volume_key_grant(kms_key_arn))
     if vpc is not None:
         statements += vpc_statements(scope, *vpc)
     return statements
@@ -127,7 +154,7 @@ def endpoint_statements(*, scope: Scope, bucket_arn: pulumi.Input[str], model_pr
 
 def monitor_statements(*, scope: Scope, bucket_arn: pulumi.Input[str], read_prefixes: Sequence[str],
                        report_prefix: str, kms_key_arn: pulumi.Input[str], metrics_namespace: str,
-                       vpc: tuple[Sequence[Any], Sequence[Any]] | None) -> list[Statement]:
+                       vpc: tuple[Sequence[Any], Sequence[Any]] | None, volume_kms: bool = False) -> list[Statement]:
     """What the Model Monitor role may do: read capture + baselines, write reports, publish drift metrics."""
     statements = [
         *read_prefix("Inputs", bucket_arn, read_prefixes),
@@ -136,6 +163,8 @@ def monitor_statements(*, scope: Scope, bucket_arn: pulumi.Input[str], read_pref
         log_group_statement(scope, "/aws/sagemaker/ProcessingJobs"),
         metrics_statement(metrics_namespace),
     ]
+    if volume_kms:
+        statements.append(volume_key_grant(kms_key_arn))
     if vpc is not None:
         statements += vpc_statements(scope, *vpc)
     return statements

@@ -84,7 +84,7 @@ SERVICES = (
             rollout=RolloutSpec(strategy="canary", canary_percent=10, wait_seconds=600, auto_rollback=True),
             drift_features=("mean radius", "mean texture", "worst area")),
     Service("churn", image_tag="2.1.0", model_version="3",
-            rollout=RolloutSpec(strategy="linear", step_percent=20, wait_seconds=300, auto_rollback=True),
+            rollout=RolloutSpec(strategy="linear", step_percent=20, wait_seconds=180, auto_rollback=True),
             drift_features=("tenure", "monthly charges")),
 )
 

@@ -122,6 +122,8 @@ RULES: dict[str, ReplaceRule] = {
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": _aws("repository", "ecr/lifecycle_policy.go"),
     "aws:ecr/repository:Repository": _aws("@name encryptionConfigurations", "ecr/repository.go"),
     "aws:eks/addon:Addon": _aws("addonName clusterName", "eks/addon.go"),
+    "aws:eks/accessEntry:AccessEntry": _aws("clusterName principalArn type", "eks/access_entry.go"),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": _aws("*", "eks/access_policy_association.go"),
     "aws:eks/cluster:Cluster": _aws("@name roleArn bootstrapSelfManagedAddons "
                                     "accessConfig.bootstrapClusterCreatorAdminPermissions "
                                     "kubernetesNetworkConfig.ipFamily kubernetesNetworkConfig.serviceIpv4Cidr "
@@ -149,7 +151,8 @@ RULES: dict[str, ReplaceRule] = {
     "aws:s3/bucketVersioning:BucketVersioning": _aws("bucket expectedBucketOwner", "s3/bucket_versioning.go"),
     "aws:sagemaker/dataQualityJobDefinition:DataQualityJobDefinition": _aws(
         "* !tags @name", "sagemaker/data_quality_job_definition.go"),
-    "aws:sagemaker/endpoint:Endpoint": _aws("@name", "sagemaker/endpoint.go"),
+    "aws:sagemaker/endpoint:Endpoint": _aws("@name deploymentConfig.autoRollbackConfiguration",
+                                            "sagemaker/endpoint.go"),
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _aws("* !tags @name",
                                                                       "sagemaker/endpoint_configuration.go"),
     "aws:sagemaker/model:Model": _aws("* !tags @name", "sagemaker/model.go"),

@@ -53,6 +53,8 @@ class Target:
     secret_keys: tuple[str, ...] = ()
     """Optional keys the target's composition reads itself as secrets (`pulumi config set --secret KEY VALUE`),
     e.g. `mlops-platform:artifactStorePassword` on local; the shared structure does not list them."""
+    serving_toggle: bool = False
+    """The composition honours `serving: false` (declares no endpoints); others refuse the setting."""
 
     def __post_init__(self) -> None:
         undeclared = [k for k in (self.region_key, self.project_key) if k and k not in self.provider_keys]
@@ -134,6 +136,9 @@ def load_platform_config(values: Mapping[str, Any], source: str, stack: str = ""
                              f"required on {target.cloud} (no default instance type there)")
                      for name, svc in cfg.services.items() for slot_name, slot in svc.slots.items()
                      if not slot.instance_type]
+    if cfg is not None and target is not None and not cfg.serving and not target.serving_toggle:
+        problems.append(Problem(f"{NAMESPACE}:serving", f"only a target that can hold back its endpoints accepts "
+                                f"false, and {target.cloud!r} cannot yet; remove the key", False))
     if cfg is not None and target is not None:
         # A region the cloud does not have is reported once, by `region_problems`; the preflight's own
         # region-dependent advice (AWS Model Monitor's regions, Azure's location shape) would only repeat it.

@@ -50,6 +50,26 @@ def read_stack_outputs(path: Path) -> dict[str, Any]:
     return doc
 
 
+class NoCredentials(Exception):
+    """boto3 found no usable credentials, or AWS rejected them; the message says how to log in."""
+
+    exit_code = EXIT_NO_CREDENTIALS
+
+
+def caller_account(reader: AwsReader) -> str:
+    """The caller's account id (sts:GetCallerIdentity). Raises NoCredentials with what to do."""
+    try:
+        return reader.account()
+    except _MISSING_CREDENTIALS as exc:
+        raise NoCredentials(f"no usable AWS credentials ({exc}); boto3 looks in the environment, AWS_PROFILE / "
+                            "~/.aws, SSO and the instance or container role: log in (e.g. `aws sso login`)") from None
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code not in _REJECTED_CREDENTIALS:
+            raise
+        raise NoCredentials(f"AWS rejected the credentials ({code}): refresh them (e.g. `aws sso login`)") from None
+
+
 def verify(stack: str, stack_outputs: Path | None = None, *, plan: Plan | None = None) -> int:
     """Compare the stack's live SageMaker endpoints with its declaration; print the result; return the exit code."""
     outputs = read_stack_outputs(stack_outputs) if stack_outputs else None
@@ -58,21 +78,12 @@ def verify(stack: str, stack_outputs: Path | None = None, *, plan: Plan | None =
     session = boto3.session.Session(region_name=region or None)
     reader = AwsReader(session)
     try:
-        account = reader.account()
-    except _MISSING_CREDENTIALS as exc:
-        print(f"error: no usable AWS credentials ({exc}); boto3 looks in the environment, AWS_PROFILE / ~/.aws, "
-              "SSO and the instance or container role: log in (e.g. `aws sso login`) and run verify again",
-              file=sys.stderr)
-        return EXIT_NO_CREDENTIALS
+        account = caller_account(reader)
+    except NoCredentials as exc:
+        print(f"error: {exc}; then run verify again", file=sys.stderr)
+        return exc.exit_code
     except NoRegionError:
         raise ValueError(f"stack {stack} exports no region: set AWS_REGION (or pass --stack-outputs)") from None
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        if code not in _REJECTED_CREDENTIALS:
-            raise
-        print(f"error: AWS rejected the credentials ({code}): refresh them (e.g. `aws sso login`) and run verify "
-              "again", file=sys.stderr)
-        return EXIT_NO_CREDENTIALS
 
     declared = declared_endpoints(plan, rewrite_for(account, plan.outputs, outputs))
     if not declared:

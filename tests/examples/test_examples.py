@@ -183,13 +183,14 @@ def test_fraud_rolls_out_by_10_percent_canary_churn_by_20_percent_steps(shared):
     assert "linearStepSize" not in fraud_routing and "canarySize" not in churn_routing
     for service, config in (("fraud", fraud), ("churn", churn)):
         alarms = {a["alarmName"] for a in config["autoRollbackConfiguration"]["alarms"]}
-        assert alarms == {f"shop-dev-{service}-blue-5xx-rollback", f"shop-dev-{service}-blue-p99-rollback"}
+        assert alarms == {f"shop-dev-{service}-{slot}-{kind}-rollback"
+                          for slot in ("blue", "green") for kind in ("5xx", "p99")}
 
 
 def test_guarded_rollouts_run_two_instances_in_the_live_variant(shared):
     for config in shared.of_type(ENDPOINT_CONFIG):
         assert [(v["variantName"], v["initialVariantWeight"], v["initialInstanceCount"])
-                for v in config["inputs"]["productionVariants"]] == [("blue", 100, 2)]
+                for v in config["inputs"]["productionVariants"]] == [("blue", 100, 2), ("green", 0, 1)]
 
 
 def test_endpoints_run_without_a_vpc_but_network_isolated(shared):

@@ -70,7 +70,7 @@ def test_slot_specs_turn_store_keys_into_the_clouds_uris():
 
 def test_rollout_and_alert_specs_come_from_the_stack_sections():
     prod = _config("prod")
-    assert rollout_spec(prod).steps == (10, 100) and rollout_spec(prod).wait_seconds == 900
+    assert rollout_spec(prod).steps == (10, 100) and rollout_spec(prod).wait_seconds == 600
     assert (alert_thresholds(prod).error_rate_percent, alert_thresholds(prod).p99_latency_ms) == (0.5, 500)
 
 

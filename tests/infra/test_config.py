@@ -75,14 +75,20 @@ def test_good_config_loads_with_environment_defaults(tmp_path):
     assert cfg.monitoring.data_capture_percent == 100 and cfg.monitoring.drift_schedule == "daily"
 
 
+def _prod():
+    doc = _with(f"{NS}:environment", "prod")
+    doc["config"][f"{NS}:gpu"]["clusterAdmins"] = ["ml-platform-operators"]  # required in prod on AWS
+    return doc
+
+
 def test_prod_defaults_are_stricter(tmp_path):
-    cfg = _load(tmp_path, _with(f"{NS}:environment", "prod"))
+    cfg = _load(tmp_path, _prod())
     assert cfg.network.availability_zones == 3 and cfg.network.nat_gateways == "per-zone"
     assert cfg.storage.access_logs is True and cfg.monitoring.drift_schedule == "hourly"
 
 
 def test_explicit_value_beats_environment_default(tmp_path):
-    doc = _with(f"{NS}:environment", "prod")
+    doc = _prod()
     doc["config"][f"{NS}:network"] = {"availabilityZones": 2}
     assert _load(tmp_path, doc).network.availability_zones == 2
 

@@ -6,6 +6,7 @@ alarm. Each YAML snippet in docs/runbooks/ carries a comment naming its stack, t
 it replaces, and the keys it is meant to change:
 
     <!-- runbook-snippet: stack=prod under=mlops-platform:gpu changes=maxNodes minNodes -->
+    <!-- runbook-snippet: stack=dev under=config changes=mlops-platform:serving -->   (whole stack-file keys)
 
 Applying a snippet replaces each of its top-level entries under that key, as pasting it over the block
 does; every other key must come out as the stack file had it. Changed key paths are relative to `under`.
@@ -60,7 +61,8 @@ def apply_snippet(stack_document: dict[str, Any], under: str, snippet: str) -> t
     """The stack document with the snippet's entries replacing those under `under`, and every changed key path
     (relative to `under`: `fraud-detector.slots.blue.weight`)."""
     document = yaml.safe_load(yaml.safe_dump(stack_document))
-    parent = document["config"].setdefault(under, {})
+    # `under=config`: the snippet's entries are whole stack-file keys (`mlops-platform:serving: false`).
+    parent = document["config"] if under == "config" else document["config"].setdefault(under, {})
     changed = []
     for key, value in yaml.safe_load(snippet).items():
         before, after = _flatten(parent.get(key, {}), f"{key}."), _flatten(value, f"{key}.")

@@ -61,7 +61,7 @@ def test_dev_rolls_out_all_at_once_prod_by_10_percent_canary_with_rollback(dev, 
     deployment = _one(prod, "aws:sagemaker/endpoint:Endpoint")["inputs"]["deploymentConfig"]
     routing = deployment["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]
     assert routing["type"] == "CANARY" and routing["canarySize"] == {"type": "CAPACITY_PERCENT", "value": 10}
-    assert routing["waitIntervalInSeconds"] == 900
+    assert routing["waitIntervalInSeconds"] == 600
     assert deployment["autoRollbackConfiguration"]["alarms"]
 
 
@@ -71,7 +71,9 @@ def test_variant_weights_and_counts_follow_the_stack_files(dev, prod):
     assert {v["variantName"]: v["initialVariantWeight"] for v in dev_variants} == {"blue": 90, "green": 10}
     prod_variants = _one(prod, "aws:sagemaker/endpointConfiguration:EndpointConfiguration")["inputs"][
         "productionVariants"]
-    assert [(v["variantName"], v["initialInstanceCount"]) for v in prod_variants] == [("blue", 2)]
+    # green is idle (weight 0): still a variant, on one instance, so promoting it never changes the variant set.
+    assert [(v["variantName"], v["initialVariantWeight"], v["initialInstanceCount"]) for v in prod_variants] == [
+        ("blue", 100, 2), ("green", 0, 1)]
 
 
 def test_data_capture_is_full_in_dev_and_sampled_in_prod(dev, prod):
@@ -145,3 +147,119 @@ def test_drift_alarm_threshold_is_the_configured_psi_as_model_monitors_distance(
     alarm fires above the KS distance of the same drift (0.1812), not above 0.2 read as a distance."""
     drift = [a for a in dev.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a["name"].endswith("-drift")]
     assert [a["inputs"]["threshold"] for a in drift] == [0.1812]
+
+
+def _stack_with(tmp_path, stack, extra):
+    """`Pulumi.<stack>.yaml` with `extra` lines appended under `config:` (a copy in tmp_path)."""
+    from pathlib import Path
+
+    path = tmp_path / f"Pulumi.{stack}.yaml"
+    path.write_text(Path(f"Pulumi.{stack}.yaml").read_text() + extra)
+    return path
+
+
+def test_first_deploy_with_serving_false_creates_storage_and_registries_but_no_sagemaker(tmp_path):
+    """CreateModel fails on a model.tar.gz that is not in S3 and endpoint creation on a tag never pushed
+    (docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModel.html, ModelDataUrl), so on an empty
+    account the first `pulumi up` must create the bucket and repositories without any SageMaker resource."""
+    from infra.plan.engine import plan_stack
+
+    plan = plan_stack("dev", _stack_with(tmp_path, "dev", "  mlops-platform:serving: false\n"))
+    types = {r["type"] for r in plan.resources}
+    assert not {t for t in types if t.startswith(("aws:sagemaker/", "aws:appautoscaling/"))}
+    for kept in ("aws:s3/bucket:Bucket", "aws:ecr/repository:Repository", "aws:eks/cluster:Cluster",
+                 "aws:sns/topic:Topic", "aws:cloudwatch/dashboard:Dashboard", "docker:index/image:Image"):
+        assert kept in types, kept
+    assert plan.outputs["endpoints"] == {} and plan.outputs["artifactBucket"]
+
+
+def test_serving_false_is_refused_where_the_target_cannot_hold_back_endpoints(tmp_path):
+    from infra.config_errors import ConfigError
+    from infra.plan.engine import plan_stack
+
+    with pytest.raises(ConfigError) as err:
+        plan_stack("azure-dev", _stack_with(tmp_path, "azure-dev", "  mlops-platform:serving: false\n"))
+    assert any("mlops-platform:serving = false" in line for line in err.value.lines())
+
+
+def _edited(tmp_path, stack, old, new):
+    from pathlib import Path
+
+    from infra.plan.engine import plan_stack
+
+    text = Path(f"Pulumi.{stack}.yaml").read_text()
+    assert old in text, old
+    path = tmp_path / f"Pulumi.{stack}.yaml"
+    path.write_text(text.replace(old, new, 1))
+    return plan_stack(stack, path)
+
+
+def _endpoint_change(old_plan, new_plan):
+    from infra.plan.diff import diff_plans
+
+    return next(c for c in diff_plans(old_plan, new_plan).changed if c.name == "fraud-detector-endpoint-endpoint")
+
+
+def test_toggling_auto_rollback_replaces_the_endpoint(dev, tmp_path):
+    """terraform-provider-aws internal/service/sagemaker/endpoint.go: `auto_rollback_configuration` is
+    `ForceNew: true`, and the endpoint's name is set, so the replacement deletes the serving endpoint first."""
+    off = _edited(tmp_path, "dev", "  mlops-platform:monitoring:",
+                  "  mlops-platform:rollout:\n    autoRollback: false\n  mlops-platform:monitoring:")
+    change = _endpoint_change(dev, off)
+    assert change.action == "replace" and "deploymentConfig.autoRollbackConfiguration" in change.replace_reasons
+
+
+def test_a_canary_weight_step_updates_the_endpoint_in_place(dev, tmp_path):
+    """The rollback alarm list (force-new) and the variant set stay the same when weights move."""
+    moved = _edited_both(tmp_path)
+    assert _endpoint_change(dev, moved).action == "update"
+
+
+def _edited_both(tmp_path):
+    from pathlib import Path
+
+    from infra.plan.engine import plan_stack
+
+    text = Path("Pulumi.dev.yaml").read_text().replace("weight: 90", "weight: 80", 1).replace(
+        "weight: 10\n", "weight: 20\n", 1)
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(text)
+    return plan_stack("dev", path)
+
+
+def test_prod_refuses_turning_auto_rollback_off_and_protects_its_endpoint(prod, tmp_path):
+    from infra.config_errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        _edited(tmp_path, "prod", "autoRollback: true", "autoRollback: false")
+    assert any("mlops-platform:rollout.autoRollback = false: prod keeps automatic rollback on" in line
+               for line in err.value.lines())
+    assert _one(prod, "aws:sagemaker/endpoint:Endpoint")["protect"] is True
+
+
+def test_prod_grants_cluster_admin_to_operators_and_deploy_role_through_access_entries(prod):
+    """Prod's EKS API endpoint is private and access is API-mode access entries: without entries beyond the
+    creator's (bootstrapClusterCreatorAdminPermissions), operators and another deploy role have no way in
+    (docs.aws.amazon.com/eks/latest/userguide/access-entries.html)."""
+    entries = {r["inputs"]["principalArn"] for r in prod.of_type("aws:eks/accessEntry:AccessEntry")}
+    assert entries == {"arn:aws:iam::123456789012:role/ml-platform-operators",
+                       "arn:aws:iam::123456789012:role/mlops-deploy"}
+    policies = prod.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert {p["inputs"]["principalArn"] for p in policies} == entries
+
+
+def test_prod_without_cluster_admins_exits_2_naming_the_key(tmp_path):
+    from infra.config_errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        _edited(tmp_path, "prod", '    clusterAdmins: ["ml-platform-operators", "mlops-deploy"]\n', "")
+    assert any("mlops-platform:gpu.clusterAdmins: required in prod" in line for line in err.value.lines())
+
+
+def test_cluster_admins_are_role_arns_without_the_creating_identity():
+    """EKS already gives the creating identity an admin entry; a second one fails (ResourceInUseException)."""
+    from infra.targets.aws.composition import cluster_admin_arns
+
+    caller = "arn:aws:sts::111122223333:assumed-role/mlops-deploy/gha-42"
+    assert cluster_admin_arns(("ops", "mlops-deploy", "arn:aws:iam::444455556666:role/x"), "111122223333",
+                              caller) == ("arn:aws:iam::111122223333:role/ops", "arn:aws:iam::444455556666:role/x")

@@ -88,9 +88,11 @@ def _eks_cluster(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-def _zones(cloud: Cloud, _: dict[str, Any]) -> dict[str, Any]:
-    names = [f"{cloud.region}{z}" for z in "abcdef"]
-    return {"id": cloud.region, "names": names, "zoneIds": [f"use1-az{i}" for i in range(1, 7)],
+def _zones(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
+    excluded = set(args.get("excludeZoneIds") or ())
+    zones = [(f"{cloud.region}{z}", f"use1-az{i}") for i, z in enumerate("abcdef", 1)]
+    kept = [(name, zone_id) for name, zone_id in zones if zone_id not in excluded]
+    return {"id": cloud.region, "names": [n for n, _ in kept], "zoneIds": [z for _, z in kept],
             "state": "available", "groupNames": [cloud.region]}
 
 

@@ -42,6 +42,20 @@ def external_repository_arn(path: str) -> str:
         raise pulumi.RunError(f"imageRepository: {exc}") from None
 
 
+def cluster_admin_arns(admins: tuple[str, ...], account_id: str, caller_arn: str) -> tuple[str, ...]:
+    """Role ARNs of `gpu.clusterAdmins` (a name becomes a role of the stack's account), minus the caller.
+
+    The identity running the first `pulumi up` gets its admin access entry from EKS itself
+    (bootstrapClusterCreatorAdminPermissions); a second entry for it fails with ResourceInUseException.
+    """
+    partition = caller_arn.split(":")[1] if caller_arn.startswith("arn:") else "aws"
+    arns = [a if a.startswith("arn:") else f"arn:{partition}:iam::{account_id}:role/{a}" for a in admins]
+    # An assumed role's caller ARN is arn:aws:sts::<acct>:assumed-role/<name>/<session>.
+    caller_role = caller_arn.split(":assumed-role/")[-1].split("/")[0] if ":assumed-role/" in caller_arn else None
+    caller_arns = {caller_arn, f"arn:{partition}:iam::{account_id}:role/{caller_role}" if caller_role else ""}
+    return tuple(dict.fromkeys(a for a in arns if a not in caller_arns))
+
+
 def s3_uri(bucket: pulumi.Output[str], key: str) -> pulumi.Output[str]:
     """`s3://<bucket>/<key>` for a key relative to the artifact store."""
     return bucket.apply(lambda b: f"s3://{b}/{key}")
@@ -51,7 +65,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
     namer = stack_namer(cfg)
     prod = cfg.environment == "prod"
     # Region from config, account asked once: components would otherwise each ask the provider.
-    account_id = aws.get_caller_identity().account_id
+    caller = aws.get_caller_identity()
+    account_id = caller.account_id
     platform_tags = {**cfg.stack_tags, "service": "platform"}
     services = plan_services(cfg)
 
@@ -76,7 +91,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
         public_access_cidrs=cfg.network.public_api_cidrs, accelerator=cfg.gpu.accelerator,
         gpu_count=cfg.gpu.count, gpu_instance_type=cfg.gpu.instance_type, gpu_min_nodes=cfg.gpu.min_nodes,
         gpu_max_nodes=cfg.gpu.max_nodes, gpu_desired_nodes=cfg.gpu.desired_nodes, spot=cfg.gpu.spot,
-        gpu_disk_size_gb=cfg.gpu.disk_size_gb, log_retention_days=cfg.storage.retention_days, region=cfg.region))
+        gpu_disk_size_gb=cfg.gpu.disk_size_gb, log_retention_days=cfg.storage.retention_days, region=cfg.region,
+        admin_role_arns=cluster_admin_arns(cfg.gpu.cluster_admins, caller.account_id, caller.arn)))
 
     # First, so rollback alarms (created with the endpoints) and Monitoring's alarms notify the same topic.
     alerts = AlertTopic("alerts", AlertTopicArgs(namer=namer, kms_key_arn=key.key_arn,
@@ -88,6 +104,10 @@ def compose(cfg: PlatformConfig) -> StackExports:
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
+        if not cfg.serving:
+            # First deploy: storage and registries (and the build tag pushed) before any SageMaker model,
+            # which CreateModel would refuse while model.tar.gz or an image is missing (first-deploy runbook).
+            continue
         endpoint = ModelEndpoint(f"{plan.name}-endpoint", ModelEndpointArgs(
             service=plan.name, namer=namer,
             slots=plan.slot_specs(plan.images(repository_url, built), lambda k: s3_uri(store.bucket_name, k)),
@@ -99,7 +119,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
                                          sampling_percent=round(cfg.monitoring.data_capture_percent or 0)),
             live=plan.live, keep_warm=plan.keep_warm, autoscaling=AutoscalingArgs(max_instances=plan.max_instances),
             rollout=rollout_spec(cfg), rollback_alarms=alert_thresholds(cfg),
-            alarm_topic_arn=alerts.topic_arn, vpc=vpc, environment=cfg.environment, tags=plan.tags, **where))
+            alarm_topic_arn=alerts.topic_arn, vpc=vpc, environment=cfg.environment, tags=plan.tags, protect=prod,
+            **where))
         endpoints[plan.name] = endpoint
         baselines = plan.baseline_keys
         monitored.append(MonitoredEndpoint(

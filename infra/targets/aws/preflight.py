@@ -1,6 +1,7 @@
 """What only AWS's own catalog can tell about an AWS stack's config, checked before any resource is declared.
 
-Instance types against botocore's service models (the SageMaker `ProductionVariantInstanceType` and EC2
+The rollout's duration against what the provider waits for (components/aws/endpoint_rollout.py), instance
+types against botocore's service models (the SageMaker `ProductionVariantInstanceType` and EC2
 `InstanceType` enums shipped with boto3), the GPU request against the catalog, Model Monitor's regions
 and features, and every physical name the stack derives from config against the service's length and
 pattern rules.
@@ -8,14 +9,18 @@ pattern rules.
 
 from __future__ import annotations
 
+import re
+
+from components.aws.endpoint_rollout import duration_problem
 from components.aws.endpoint_variants import sagemaker_instance_types
 from components.aws.gpu_cluster import ec2_instance_types
 from components.aws.model_monitor import ANALYZER_ACCOUNTS
 from components.aws.naming import check_aws_name
-from infra.composition import stack_namer
+from infra.composition import rollout_spec, stack_namer
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem, did_you_mean
 from infra.preflight import check_gpu_catalog
+from infra.targets.aws.build_tags import build_tag_problems
 
 
 def aws_names(cfg: PlatformConfig) -> dict[str, tuple[str, str]]:
@@ -45,6 +50,16 @@ def check_aws(cfg: PlatformConfig) -> list[Problem]:
         hint = did_you_mean(cfg.gpu.instance_type, ec2_instance_types())
         problems.append(Problem(f"{NAMESPACE}:gpu.instanceType",
                                 f"not an EC2 instance type (botocore InstanceType){hint}", cfg.gpu.instance_type))
+    if cfg.services and cfg.serving and (too_long := duration_problem(rollout_spec(cfg))):
+        problems.append(Problem(f"{NAMESPACE}:rollout", too_long))
+    if cfg.services and cfg.environment == "prod" and not cfg.rollout.auto_rollback:
+        problems.append(Problem(
+            f"{NAMESPACE}:rollout.autoRollback", "prod keeps automatic rollback on: the provider forces a new "
+            "endpoint when its auto_rollback_configuration changes (terraform-provider-aws "
+            "internal/service/sagemaker/endpoint.go, ForceNew), and a named endpoint is deleted before its "
+            "replacement exists. Remove the key (default true)", False))
+    problems += build_tag_problems(cfg)
+    problems += check_cluster_admins(cfg)
     problems += check_gpu_catalog(cfg, "aws")
     problems += check_model_monitor(cfg)
     for key, (kind, name) in aws_names(cfg).items():
@@ -68,4 +83,20 @@ def check_model_monitor(cfg: PlatformConfig) -> list[Problem]:
         problems.append(Problem("aws:region", "SageMaker Model Monitor has no analyzer image here (regions: "
                                 f"{', '.join(sorted(ANALYZER_ACCOUNTS))}); set monitoring.modelMonitor: false",
                                 cfg.region))
+    return problems
+
+
+_ROLE = re.compile(r"(arn:aws[a-z-]*:iam::\d{12}:role/)?[\w+=,.@/-]{1,512}")
+
+
+def check_cluster_admins(cfg: PlatformConfig) -> list[Problem]:
+    """Prod's EKS API is private: without admins beyond the creating identity, operators cannot reach it."""
+    key = f"{NAMESPACE}:gpu.clusterAdmins"
+    problems = [Problem(key, "expected an IAM role name (e.g. ml-platform-operators) or a role ARN "
+                        "(arn:aws:iam::<account>:role/<name>)", admin)
+                for admin in cfg.gpu.cluster_admins if not _ROLE.fullmatch(admin)]
+    if cfg.environment == "prod" and not cfg.gpu.cluster_admins:
+        problems.append(Problem(key, "required in prod: the cluster's API endpoint is private and only the identity "
+                                "that creates it is admin; list the operators' role and the deploy role "
+                                "(docs/runbooks/deploy.md)"))
     return problems

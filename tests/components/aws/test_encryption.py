@@ -50,6 +50,20 @@ def test_root_administers_but_cannot_use_the_key(policy):
     assert not {"kms:*", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"} & set(admin["Action"])
 
 
+def test_no_principal_may_create_a_grant_that_is_not_for_an_aws_resource(policy):
+    """An unconditioned kms:CreateGrant (here hidden in `kms:Create*`) lets a key administrator grant itself
+    Decrypt (docs.aws.amazon.com/kms/latest/developerguide/grants.html: "a grant ... allows the grantee
+    principal to use the KMS key in cryptographic operations"; best practice: kms:GrantIsForAWSResource)."""
+    def grants(actions):
+        return any(a in ("kms:*", "kms:Create*", "kms:CreateGrant") for a in actions)
+
+    granting = {sid: s for sid, s in policy.items()
+                if grants(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert granting, "platform services still need grants (EBS volumes, SageMaker)"
+    for sid, statement in granting.items():
+        assert statement["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}, sid
+
+
 def test_account_principals_use_it_only_through_platform_services(policy):
     via = policy["UseThroughPlatformServices"]["Condition"]["StringEquals"]["kms:ViaService"]
     assert via == [f"{svc}.us-east-1.amazonaws.com" for svc in ("ecr", "eks", "s3", "sagemaker", "sns")]

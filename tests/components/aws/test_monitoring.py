@@ -142,6 +142,16 @@ def test_monitor_role_scoped_to_capture_baselines_and_reports(plan_monitoring):
     assert statements["WriteReports"]["Resource"] == f"{BUCKET_ARN}/monitoring/*"
 
 
+def test_monitor_role_may_grant_the_key_only_to_its_processing_volumes(plan_monitoring):
+    """The job's volume is encrypted with the stack key (volumeKmsKeyId above): EBS needs kms:CreateGrant made
+    with the role, conditioned on kms:GrantIsForAWSResource (SageMaker processing-job role permissions)."""
+    statements = {s["Sid"]: s for s in json.loads(
+        plan_monitoring().named("mon-monitor-role-policy")["inputs"]["policy"])["Statement"]}
+    grant = statements["GrantKeyToVolumes"]
+    assert grant["Action"] == ["kms:CreateGrant"] and grant["Resource"] == KEY
+    assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
 def test_drift_alarm_on_model_monitor_metrics(plan_monitoring):
     drift = alarms(plan_monitoring())["mlops-prod-fraud-drift"]
     metrics = [q["metric"] for q in drift["metricQueries"] if "metric" in q]

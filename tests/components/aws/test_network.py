@@ -36,11 +36,11 @@ def _subnets(plan, kind: str) -> list[dict]:
 
 
 def test_dev_spans_two_zones(dev):
-    assert sorted(s["availabilityZone"] for s in _subnets(dev, "private")) == ["us-east-1a", "us-east-1b"]
+    assert sorted(s["availabilityZoneId"] for s in _subnets(dev, "private")) == ["use1-az1", "use1-az2"]
 
 
 def test_prod_spans_three_zones(prod):
-    assert len({s["availabilityZone"] for s in _subnets(prod, "private")}) == 3
+    assert len({s["availabilityZoneId"] for s in _subnets(prod, "private")}) == 3
     assert len(_subnets(prod, "public")) == 3
 
 
@@ -104,11 +104,16 @@ def test_flow_logs_record_all_traffic_to_an_encrypted_log_group(dev):
     assert flow["trafficType"] == "ALL" and flow["logDestination"].endswith(":log-group:/mlops/dev/vpc-flow-logs")
 
 
-def test_flow_log_role_can_only_write_its_log_group(dev):
+def test_flow_log_role_writes_only_its_log_group_and_may_list_groups(dev):
+    """VPC Flow Logs' role needs logs:DescribeLogGroups besides the stream writes
+    (docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html); without it delivery fails with
+    DeliverLogsErrorMessage "Access error"."""
     statement = json.loads(dev.named("net-flow-logs-policy")["inputs"]["policy"])["Statement"]
     arn = "arn:aws:logs:us-east-1:123456789012:log-group:/mlops/dev/vpc-flow-logs"
     assert statement == [{"Sid": "DeliverFlowLogs", "Effect": "Allow", "Resource": [arn, f"{arn}:*"],
-                          "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]}]
+                          "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]},
+                         {"Sid": "FindLogGroup", "Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
+                          "Resource": "arn:aws:logs:us-east-1:123456789012:log-group:*"}]
 
 
 def test_flow_log_role_trusts_the_service_for_this_account_only(dev):
@@ -141,3 +146,15 @@ def test_workload_security_group_only_reaches_endpoints_and_s3(dev):
     assert all(rule["fromPort"] == 443 and rule["toPort"] == 443 for rule in egress)
     assert {tuple(rule.get("cidrBlocks", [])) for rule in egress} == {("10.0.0.0/16",), ()}
     assert any(rule.get("prefixListIds") for rule in egress)
+
+
+def test_subnets_are_placed_by_zone_id_never_in_a_zone_eks_refuses(dev, prod):
+    """EKS refuses control-plane subnets in use1-az3 (us-east-1), usw1-az2 and cac1-az3
+    (docs.aws.amazon.com/eks/latest/userguide/network-reqs.html, "Subnet requirements"). Zone *names* map to
+    different zone IDs in each account, so picking zones by name can land on use1-az3; pick by ID."""
+    subnets = [r["inputs"] for r in dev.of_type("aws:ec2/subnet:Subnet")]
+    assert all("availabilityZone" not in s for s in subnets)
+    ids = [s["availabilityZoneId"] for s in subnets]
+    assert "use1-az3" not in ids and sorted(set(ids)) == ["use1-az1", "use1-az2"]
+    prod_ids = {r["inputs"]["availabilityZoneId"] for r in prod.of_type("aws:ec2/subnet:Subnet")}
+    assert prod_ids == {"use1-az1", "use1-az2", "use1-az4"}

@@ -46,12 +46,12 @@ def test_dev_declares_a_pinned_blue_and_the_built_green(stack_plan: Callable[[st
                                              for v in ("blue", "green") for k in ("5xx", "p99"))
 
 
-def test_prod_declares_only_its_live_slot(stack_plan: Callable[[str], Plan]) -> None:
+def test_prod_declares_its_idle_slot_as_a_weight_0_variant(stack_plan: Callable[[str], Plan]) -> None:
     plan = stack_plan("prod")
     (endpoint,) = declared_endpoints(plan, rewrite_for(ACCOUNT, plan.outputs, None))
 
     assert [(v.name, v.weight, v.instance_type, v.instance_count, v.max_instances) for v in endpoint.variants] == [
-        ("blue", 100.0, "ml.g5.xlarge", 2, 8)]
+        ("blue", 100.0, "ml.g5.xlarge", 2, 8), ("green", 0.0, "ml.g5.xlarge", 1, 8)]
 
 
 def test_the_account_is_replaced_inside_names_and_exported_values_only_as_whole_names() -> None:
