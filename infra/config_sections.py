@@ -21,6 +21,7 @@ from components.monitoring import DriftSchedule
 from components.serving import SlotName, Strategy
 
 Percent = Annotated[float, Field(ge=0, le=100)]
+ServingTarget = Literal["endpoint", "kubernetes", "both"]
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -171,6 +172,9 @@ class ServiceConfig(Section):
     live: SlotName = Field("blue", description="The slot that carries production traffic.")
     keep_warm: bool = Field(False, description="Keep a slot at weight 0 deployed (ready for instant cut-over).")
     max_instances: int = Field(4, ge=1, le=100, description="Autoscaling ceiling per slot.")
+    target: ServingTarget = Field(
+        "endpoint", description="Where the slots serve: the cloud's managed `endpoint` (SageMaker, Vertex, Azure ML), "
+        "`kubernetes` (Deployments on the stack's GPU cluster, docs/kubernetes-serving.md) or `both`.")
     slots: dict[SlotName, SlotConfig] = Field(description="The `blue` and `green` slots.")
 
     @field_validator("build_tag")

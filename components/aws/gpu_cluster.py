@@ -194,6 +194,10 @@ class GpuCluster(pulumi.ComponentResource):
     oidc_issuer_url: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     gpu_instance_type: str
+    gpu_node_labels: dict[str, str]
+    """Labels of the GPU nodes (Kubernetes workloads select the GPU pool with these)."""
+    kubernetes_version: str
+    """The cluster's Kubernetes minor version (add-ons matched to it, e.g. the cluster autoscaler)."""
     kubeconfig: pulumi.Output[str]
     """Secret."""
 
@@ -272,6 +276,7 @@ class GpuCluster(pulumi.ComponentResource):
         self.oidc_provider_arn, self.oidc_issuer_url = oidc.arn, issuer
         self.node_role_arn = node_role.arn
         self.gpu_instance_type = gpu.instance_type
+        self.gpu_node_labels, self.kubernetes_version = dict(gpu.labels), args.kubernetes_version
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
             cluster.name, cluster.endpoint, cluster.certificate_authority.apply(lambda ca: ca.data), region,
         ).apply(lambda v: kubeconfig(v[0], v[1], v[2], v[3])))

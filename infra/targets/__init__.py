@@ -48,6 +48,9 @@ class Target:
     """Checks only the cloud's own catalog can make (instance types, regions, name rules)."""
     default_instance_type: str | None = None
     """Instance type of a slot that names none (`services.<svc>.slots.<slot>.instanceType`); None: required."""
+    kubernetes: Callable[..., Any] | None = None
+    """Builds the `infra.kubernetes_serving.ClusterAccess` of the target's GPU cluster (kubeconfig + identity
+    binder); None: the cloud has no Kubernetes serving wired, and `services.<svc>.target` must be `endpoint`."""
 
     def __post_init__(self) -> None:
         undeclared = [k for k in (self.region_key, self.project_key) if k and k not in self.provider_keys]
@@ -115,10 +118,19 @@ def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConf
                      for name, svc in cfg.services.items() for slot_name, slot in svc.slots.items()
                      if not slot.instance_type]
     if cfg is not None and target is not None:
+        problems += _kubernetes_problems(cfg, target)
         problems += target.preflight(cfg)
     if problems or cfg is None:
         raise ConfigError(source, problems)
     return cfg
+
+
+def _kubernetes_problems(cfg: PlatformConfig, target: Target) -> list[Problem]:
+    if target.kubernetes is not None:
+        return []
+    return [Problem(f"{NAMESPACE}:services.{name}.target", f"{target.cloud} has no Kubernetes serving wired yet; "
+                    "set it to `endpoint`", svc.target)
+            for name, svc in cfg.services.items() if svc.target != "endpoint"]
 
 
 def compose(cfg: PlatformConfig) -> StackExports:

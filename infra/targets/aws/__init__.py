@@ -2,7 +2,8 @@
 
 from infra.targets import Target, register
 from infra.targets.aws.composition import compose
+from infra.targets.aws.kubernetes import eks_access
 from infra.targets.aws.preflight import check_aws
 
 TARGET = register(Target(cloud="aws", provider_keys=("aws:region",), region_key="aws:region", preflight=check_aws,
-                         compose=compose, default_instance_type="ml.m5.large"))
+                         compose=compose, default_instance_type="ml.m5.large", kubernetes=eks_access))

@@ -1,0 +1,116 @@
+"""Serving on the stack's GPU cluster: the services whose `target` is `kubernetes` or `both`.
+
+Cloud-neutral: a target hands in a `ClusterAccess` (its cluster's kubeconfig, the GPU pool's labels and
+taint, how a store key becomes a model URI, and an identity binder that makes a cloud role for one
+service account and returns the annotations binding it), and `serve_on_kubernetes` declares the rest:
+a provider on the kubeconfig, `GpuEnablement`, one `ModelService` per Kubernetes-served service and
+`ClusterMonitoring`. EKS wires it today (infra/targets/aws/kubernetes.py: IRSA); GKE and AKS wire it by
+writing their own `ClusterAccess` builder (Workload Identity) and registering it as `Target.kubernetes`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.alert_rules import ServiceAlerts
+from components.k8s.cluster import ClusterConnection, ClusterConnectionArgs
+from components.k8s.gpu_enablement import GpuEnablement, GpuEnablementArgs, NodeAutoscaler, gateway_url
+from components.k8s.model_service import ModelService, ModelServiceArgs
+from components.k8s.observability import ALERTMANAGER_SERVICE_ACCOUNT, ClusterMonitoring, ClusterMonitoringArgs
+from components.k8s.workload import MONITORING_NAMESPACE, GpuPlacement, ServiceWorkload
+from components.serving import deployed_slots
+from infra.composition import ServicePlan, alert_thresholds
+from infra.config import PlatformConfig
+from infra.exports import EndpointExport
+
+ON_KUBERNETES = ("kubernetes", "both")
+ON_ENDPOINT = ("endpoint", "both")
+
+
+@dataclass(frozen=True)
+class IdentityRequest:
+    """One Kubernetes service account that needs a cloud identity, and what that identity may do."""
+
+    purpose: str
+    """Short name for the cloud role (e.g. `serve-fraud-detector`)."""
+    namespace: str
+    service_account: str
+    reads_model_prefix: str | None = None
+    """Read only this key prefix of the artifact store (a service's models)."""
+    publishes_alerts: bool = False
+    """Deliver alerts to the stack's alert destination (Alertmanager)."""
+
+
+@dataclass(frozen=True)
+class ClusterAccess:
+    """What a target tells the Kubernetes serving about its cluster."""
+
+    cloud: str
+    kubeconfig: pulumi.Input[str]
+    cluster_identifier: pulumi.Input[str]
+    """The cluster's stable name (`components.k8s.cluster.ClusterConnectionArgs.cluster_identifier`)."""
+    placement: GpuPlacement
+    """Node selector and taint of the GPU pool (the cluster component's labels)."""
+    model_uri: Callable[[str], pulumi.Input[str]]
+    """Store-relative key -> URI the model server reads (`s3://...`)."""
+    bind_identity: Callable[[IdentityRequest], Mapping[str, pulumi.Input[str]]]
+    """Creates the cloud role for one service account; returns the service account's annotations."""
+    alert_receiver: Mapping[str, Any]
+    """Alertmanager receiver delivering to the stack's alert destination."""
+    autoscaler: NodeAutoscaler | None = None
+    """The node autoscaler to install (None where the cloud scales GPU pools itself)."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What must exist before anything is applied to the cluster (e.g. the node groups)."""
+
+
+def serves_on(cfg: PlatformConfig, service: str, targets: tuple[str, ...]) -> bool:
+    return cfg.services[service].target in targets
+
+
+def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
+                        images: Mapping[str, Mapping[str, pulumi.Input[str]]],
+                        cluster_access: Callable[[], ClusterAccess]) -> dict[str, EndpointExport]:
+    """Declare the cluster's serving for the Kubernetes-served services; their endpoint exports (none: nothing).
+
+    `cluster_access` is called only when a service is served on Kubernetes (it declares cloud roles).
+    """
+    served = [plan for plan in services if serves_on(cfg, plan.name, ON_KUBERNETES)]
+    if not served:
+        return {}
+    access = cluster_access()
+    connection = ClusterConnection("cluster", ClusterConnectionArgs(
+        access.kubeconfig, access.cluster_identifier, tuple(access.depends_on)))
+    on_cluster = pulumi.ResourceOptions(providers=[connection.provider])
+    gpus = GpuEnablement("gpu-enablement", GpuEnablementArgs(placement=access.placement,
+                                                             autoscaler=access.autoscaler), on_cluster)
+    endpoints: dict[str, EndpointExport] = {}
+    for plan in served:
+        service = ModelService(f"{plan.name}-k8s", ModelServiceArgs(
+            workload=service_workload(plan, images[plan.name], access), depends_on=(gpus.gateway,
+                                                                                      gpus.device_plugin)),
+            on_cluster)
+        endpoints[plan.name] = EndpointExport(name=f"{service.namespace}/{plan.name}",
+                                              invoke_url=gateway_url() + service.url_path, weights=service.weights,
+                                              extras={"namespace": service.namespace})
+    ClusterMonitoring("cluster-monitoring", ClusterMonitoringArgs(
+        services=[ServiceAlerts(plan.name, plan.drift) for plan in served], thresholds=alert_thresholds(cfg),
+        alert_receiver=access.alert_receiver,
+        alertmanager_annotations=access.bind_identity(IdentityRequest(
+            "alerts", MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT, publishes_alerts=True))), on_cluster)
+    return endpoints
+
+
+def service_workload(plan: ServicePlan, images: Mapping[str, pulumi.Input[str]],
+                     access: ClusterAccess) -> ServiceWorkload:
+    """The service's deployed slots (`components.serving.deployed_slots`) with the cluster's placement and identity."""
+    specs = plan.slot_specs(images, access.model_uri)
+    slots = deployed_slots({name: spec.weight for name, spec in specs.items()}, plan.live, plan.keep_warm)
+    annotations = access.bind_identity(IdentityRequest(f"serve-{plan.name}", plan.name, plan.name,
+                                                       reads_model_prefix=plan.model_prefix))
+    return ServiceWorkload(service=plan.name, namespace=plan.name, slots={s: specs[s] for s in slots},
+                           max_replicas=plan.max_instances, placement=access.placement,
+                           service_account_annotations=annotations)

@@ -1,0 +1,48 @@
+"""`services.<svc>.target`: a cloud serves on Kubernetes only when its target wires a cluster for it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.config_errors import ConfigError
+from infra.targets import load_platform_config, target_for
+
+NS = "mlops-platform"
+SLOTS = {"blue": {"imageTag": "1.0", "modelVersion": "1", "weight": 100},
+         "green": {"imageTag": "1.0", "modelVersion": "1", "weight": 0}}
+
+
+def _config(cloud: str, target: str) -> dict[str, str]:
+    values = {f"{NS}:environment": "dev", f"{NS}:owner": "ml", f"{NS}:costCenter": "1", f"{NS}:cloud": cloud,
+              f"{NS}:services": json.dumps({"fraud": {"target": target, "driftFeatures": ["x"], "slots": SLOTS}})}
+    return {**values, "aws:region": "us-east-1", "azure-native:location": "westeurope",
+            "azure-native:subscriptionId": "00000000-0000-0000-0000-000000000000"}
+
+
+def test_the_default_target_is_the_managed_endpoint():
+    cfg = load_platform_config({k: v for k, v in _config("aws", "endpoint").items()}, "Pulumi.test.yaml")
+    assert cfg.services["fraud"].target == "endpoint"
+
+
+@pytest.mark.parametrize("target", ["kubernetes", "both"])
+def test_aws_serves_on_its_eks_cluster(target):
+    assert target_for("aws").kubernetes is not None  # type: ignore[union-attr]
+    assert load_platform_config(_config("aws", target), "Pulumi.test.yaml").services["fraud"].target == target
+
+
+@pytest.mark.parametrize("target", ["kubernetes", "both"])
+def test_a_cloud_without_kubernetes_wiring_rejects_the_target_naming_the_key(target):
+    assert target_for("azure").kubernetes is None  # type: ignore[union-attr]
+    with pytest.raises(ConfigError) as info:
+        load_platform_config(_config("azure", target), "Pulumi.test.yaml")
+    assert [line for line in info.value.lines() if ".target" in line] == [
+        f"Pulumi.test.yaml: {NS}:services.fraud.target = '{target}': azure has no Kubernetes serving wired yet; "
+        "set it to `endpoint`"]
+
+
+def test_an_unknown_target_is_a_structural_error():
+    with pytest.raises(ConfigError) as info:
+        load_platform_config(_config("aws", "lambda"), "Pulumi.test.yaml")
+    assert any(f"{NS}:services.fraud.target" in line and "'kubernetes'" in line for line in info.value.lines())
