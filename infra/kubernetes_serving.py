@@ -17,14 +17,21 @@ from typing import Any
 import pulumi
 
 from components.alert_rules import ServiceAlerts
+from components.k8s.canary import SERVING_DOMAIN, CanaryAnalysis, CanaryController
 from components.k8s.cluster import ClusterConnection, ClusterConnectionArgs
 from components.k8s.gpu_enablement import GpuEnablement, GpuEnablementArgs, NodeAutoscaler, gateway_url
 from components.k8s.model_service import ModelService, ModelServiceArgs
-from components.k8s.observability import ALERTMANAGER_SERVICE_ACCOUNT, ClusterMonitoring, ClusterMonitoringArgs
+from components.k8s.observability import (
+    ALERTMANAGER_SERVICE_ACCOUNT,
+    PROMETHEUS_URL,
+    ClusterMonitoring,
+    ClusterMonitoringArgs,
+)
 from components.k8s.workload import MONITORING_NAMESPACE, GpuPlacement, ServiceWorkload
 from components.serving import deployed_slots
-from infra.composition import ServicePlan, alert_thresholds
-from infra.config import PlatformConfig
+from infra.composition import ServicePlan, alert_thresholds, rollout_spec
+from infra.config import NAMESPACE, PlatformConfig
+from infra.config_errors import Problem
 from infra.exports import EndpointExport
 
 ON_KUBERNETES = ("kubernetes", "both")
@@ -71,6 +78,23 @@ def serves_on(cfg: PlatformConfig, service: str, targets: tuple[str, ...]) -> bo
     return cfg.services[service].target in targets
 
 
+def controlled(cfg: PlatformConfig) -> bool:
+    """Controller mode: a canary or linear rollout is run by Flagger, which then owns the route's weights."""
+    return cfg.rollout.strategy != "all-at-once"
+
+
+def config_problems(cfg: PlatformConfig) -> list[Problem]:
+    """Kubernetes-served services under a canary controller put all traffic on the live slot in the stack file."""
+    if not controlled(cfg):
+        return []
+    return [Problem(f"{NAMESPACE}:services.{name}.slots.{slot_name}.weight",
+                    f"rollout.strategy {cfg.rollout.strategy!r} on Kubernetes: Flagger moves the traffic to a new "
+                    f"version of the live slot; give {svc.live!r} weight 100 and this slot 0 (or use "
+                    "rollout.strategy all-at-once to split by weight)", slot.weight)
+            for name, svc in cfg.services.items() if svc.target in ON_KUBERNETES
+            for slot_name, slot in svc.slots.items() if slot_name != svc.live and slot.weight]
+
+
 def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
                         images: Mapping[str, Mapping[str, pulumi.Input[str]]],
                         cluster_access: Callable[[], ClusterAccess]) -> dict[str, EndpointExport]:
@@ -87,30 +111,39 @@ def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
     on_cluster = pulumi.ResourceOptions(providers=[connection.provider])
     gpus = GpuEnablement("gpu-enablement", GpuEnablementArgs(placement=access.placement,
                                                              autoscaler=access.autoscaler), on_cluster)
-    endpoints: dict[str, EndpointExport] = {}
-    for plan in served:
-        service = ModelService(f"{plan.name}-k8s", ModelServiceArgs(
-            workload=service_workload(plan, images[plan.name], access), depends_on=(gpus.gateway,
-                                                                                      gpus.device_plugin)),
-            on_cluster)
-        endpoints[plan.name] = EndpointExport(name=f"{service.namespace}/{plan.name}",
-                                              invoke_url=gateway_url() + service.url_path, weights=service.weights,
-                                              extras={"namespace": service.namespace})
     ClusterMonitoring("cluster-monitoring", ClusterMonitoringArgs(
         services=[ServiceAlerts(plan.name, plan.drift) for plan in served], thresholds=alert_thresholds(cfg),
         alert_receiver=access.alert_receiver,
         alertmanager_annotations=access.bind_identity(IdentityRequest(
             "alerts", MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT, publishes_alerts=True))), on_cluster)
+    first: tuple[pulumi.Resource, ...] = (gpus.gateway, gpus.device_plugin)
+    analysis = None
+    if controlled(cfg):
+        rollout = rollout_spec(cfg)
+        analysis = CanaryAnalysis(steps=rollout.steps, interval_seconds=rollout.wait_seconds,
+                                  thresholds=alert_thresholds(cfg), prometheus_url=PROMETHEUS_URL)
+        first += (CanaryController("canary-controller", PROMETHEUS_URL, on_cluster).release,)
+    endpoints: dict[str, EndpointExport] = {}
+    for plan in served:
+        service = ModelService(f"{plan.name}-k8s", ModelServiceArgs(
+            workload=service_workload(plan, images[plan.name], access, analysis), depends_on=first), on_cluster)
+        endpoints[plan.name] = EndpointExport(
+            name=f"{service.namespace}/{plan.name}", invoke_url=gateway_url() + service.url_path,
+            weights=service.weights, extras={"namespace": service.namespace,
+                                             **({"host": f"{plan.name}.{SERVING_DOMAIN}"} if service.controlled
+                                                else {})})
     return endpoints
 
 
-def service_workload(plan: ServicePlan, images: Mapping[str, pulumi.Input[str]],
-                     access: ClusterAccess) -> ServiceWorkload:
-    """The service's deployed slots (`components.serving.deployed_slots`) with the cluster's placement and identity."""
+def service_workload(plan: ServicePlan, images: Mapping[str, pulumi.Input[str]], access: ClusterAccess,
+                     canary: CanaryAnalysis | None = None) -> ServiceWorkload:
+    """The service's deployed slots (`components.serving.deployed_slots`; the live slot alone under a canary
+    controller) with the cluster's placement and identity."""
     specs = plan.slot_specs(images, access.model_uri)
-    slots = deployed_slots({name: spec.weight for name, spec in specs.items()}, plan.live, plan.keep_warm)
+    slots = (plan.live,) if canary else deployed_slots({name: spec.weight for name, spec in specs.items()},
+                                                       plan.live, plan.keep_warm)
     annotations = access.bind_identity(IdentityRequest(f"serve-{plan.name}", plan.name, plan.name,
                                                        reads_model_prefix=plan.model_prefix))
     return ServiceWorkload(service=plan.name, namespace=plan.name, slots={s: specs[s] for s in slots},
                            max_replicas=plan.max_instances, placement=access.placement,
-                           service_account_annotations=annotations)
+                           service_account_annotations=annotations, canary=canary)

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.k8s.workload import GATEWAY_NAMESPACE, MONITORING_NAMESPACE
+from components.k8s.names import GATEWAY_NAMESPACE, MONITORING_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,11 @@ class HelmChart:
     source: str
     """Where the version was read."""
 
+    @property
+    def release_name(self) -> str:
+        """The Helm release's name (fixed, so the objects a chart names after it have known names)."""
+        return self.chart.rsplit("/", 1)[-1].removesuffix("-helm")
+
 
 DEVICE_PLUGIN = HelmChart("nvidia-device-plugin", "0.18.2", "https://nvidia.github.io/k8s-device-plugin",
                           "kube-system", "https://github.com/NVIDIA/k8s-device-plugin/releases")
@@ -47,6 +52,9 @@ ENVOY_GATEWAY = HelmChart("oci://docker.io/envoyproxy/gateway-helm", "v1.7.4", N
 KUBE_PROMETHEUS_STACK = HelmChart("kube-prometheus-stack", "81.6.2",
                                   "https://prometheus-community.github.io/helm-charts", MONITORING_NAMESPACE,
                                   "https://github.com/prometheus-community/helm-charts/releases")
+FLAGGER = HelmChart("flagger", "1.44.0", "https://flagger.app", "flagger-system",
+                    "https://github.com/fluxcd/flagger/blob/main/charts/flagger/Chart.yaml (Helm installs the "
+                    "Canary and MetricTemplate CRDs from the chart's crds/)")
 PUSHGATEWAY = HelmChart("prometheus-pushgateway", "3.4.1", "https://prometheus-community.github.io/helm-charts",
                         MONITORING_NAMESPACE, "https://github.com/prometheus-community/helm-charts/releases")
 
@@ -63,7 +71,8 @@ def release(name: str, chart: HelmChart, values: Mapping[str, Any], opts: pulumi
     """A Helm release of `chart` with `values`; atomic, so a failed upgrade rolls back to the last good release."""
     return k8s.helm.v3.Release(
         name, k8s.helm.v3.ReleaseArgs(
-            chart=chart.chart, version=chart.version, namespace=chart.namespace, create_namespace=True,
+            name=chart.release_name, chart=chart.chart, version=chart.version, namespace=chart.namespace,
+            create_namespace=True,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository) if chart.repository else None,
             values=dict(values), atomic=True, cleanup_on_fail=True, max_history=10, timeout=900),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=depends_on or [])))

@@ -5,9 +5,9 @@
   with its own release name, and the platform's would be silently ignored).
 - One `PrometheusRule` carries the shared rules (`components.alert_rules`, the same the local Docker platform
   loads), GPU alert included (DCGM exporter).
-- ServiceMonitors: model servers in every namespace (relabelled to the `service` / `slot` labels the rules
-  expect), the DCGM exporter, and the Pushgateway the drift monitor pushes to (`honorLabels`, so its
-  `service` grouping key survives).
+- Scrapes: a PodMonitor for model servers in every namespace (relabelled to the `service` / `slot` labels the
+  rules expect); ServiceMonitors for the DCGM exporter and the Pushgateway the drift monitor pushes to
+  (`honorLabels`, so its `service` grouping key survives).
 - Alertmanager routes every alert to the receiver the cloud hands in (on EKS: the stack's SNS alert topic,
   which mails the stack's `monitoring.alertEmails`).
 - A Grafana dashboard built from data (`dashboard(...)`), loaded by Grafana's sidecar from a labelled ConfigMap.
@@ -27,9 +27,11 @@ from components.alert_rules import RuleOptions, ServiceAlerts
 from components.k8s import charts
 from components.k8s.charts import release
 from components.k8s.resources import declare
-from components.k8s.workload import MONITORING_NAMESPACE, SERVICE_LABEL, SLOT_LABEL
+from components.k8s.workload import MODEL_SERVICE_LABEL, MONITORING_NAMESPACE, SLOT_LABEL
 from components.monitoring import AlertThresholds
 
+PROMETHEUS_URL = f"http://{charts.KUBE_PROMETHEUS_STACK.release_name}-prometheus.{MONITORING_NAMESPACE}.svc:9090"
+"""The stack's Prometheus (kube-prometheus-stack names its Service `<fullname>-prometheus`)."""
 PLATFORM_LABELS = {"app.kubernetes.io/part-of": "mlops-platform"}
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
 
@@ -51,8 +53,8 @@ def _relabel(source: str, target: str) -> dict[str, Any]:
     return {"sourceLabels": [source], "targetLabel": target, "action": "replace"}
 
 
-def _meta_label(label: str) -> str:
-    return "__meta_kubernetes_service_label_" + "".join(c if c.isalnum() else "_" for c in label)
+def _pod_label(label: str) -> str:
+    return "__meta_kubernetes_pod_label_" + "".join(c if c.isalnum() else "_" for c in label)
 
 
 def prometheus_rule(args: ClusterMonitoringArgs) -> dict[str, Any]:
@@ -70,8 +72,15 @@ def service_monitors(gpu: bool) -> list[dict[str, Any]]:
                 "spec": {"namespaceSelector": namespaces, "selector": {"matchLabels": selector},
                          "endpoints": [{"port": port, "path": "/metrics", "interval": "30s", **endpoint}]}}
 
-    model_servers = monitor("model-servers", {"any": True}, dict(PLATFORM_LABELS), "http", relabelings=[
-        _relabel(_meta_label(SERVICE_LABEL), "service"), _relabel(_meta_label(SLOT_LABEL), "slot")])
+    # Pods, not Services: a canary controller serves the pods it manages through Services of its own.
+    relabelings = [_relabel(_pod_label(MODEL_SERVICE_LABEL), "service"), _relabel(_pod_label(SLOT_LABEL), "slot")]
+    model_servers = {
+        "apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+        "metadata": {"name": "model-servers", "namespace": MONITORING_NAMESPACE, "labels": PLATFORM_LABELS},
+        "spec": {"namespaceSelector": {"any": True},
+                 "selector": {"matchExpressions": [{"key": MODEL_SERVICE_LABEL, "operator": "Exists"}]},
+                 "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "30s",
+                                          "relabelings": relabelings}]}}
     pushgateway = monitor("drift-pushgateway", {"matchNames": [MONITORING_NAMESPACE]},
                           {"app.kubernetes.io/name": "prometheus-pushgateway"}, "http", honorLabels=True)
     found = [model_servers, pushgateway]
@@ -116,6 +125,7 @@ def stack_values(args: ClusterMonitoringArgs) -> dict[str, Any]:
     """kube-prometheus-stack values: select every ServiceMonitor / rule, route alerts to the cloud's receiver."""
     receiver = {"name": "platform", **dict(args.alert_receiver)}
     return {
+        "fullnameOverride": charts.KUBE_PROMETHEUS_STACK.release_name,  # Prometheus at PROMETHEUS_URL
         "prometheus": {"prometheusSpec": {
             "retention": args.retention,
             "serviceMonitorSelectorNilUsesHelmValues": False, "ruleSelectorNilUsesHelmValues": False,

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.k8s.canary import CanaryAnalysis, canary, metric_templates
+from components.k8s.names import GATEWAY_NAME, GATEWAY_NAMESPACE, MONITORING_NAMESPACE
 from components.serving import SlotSpec
 
 PORT = 8080
@@ -21,12 +23,11 @@ USER_ID = 10001
 """The model server image's non-root user (services/model_server/Dockerfile)."""
 LIVENESS_ROUTE = "/v2/health/live"
 READINESS_ROUTE = "/v2/health/ready"
-GATEWAY_NAMESPACE = "envoy-gateway-system"
-"""Envoy Gateway's namespace: it runs the proxies of its Gateways here, so the NetworkPolicy admits this one."""
-GATEWAY_NAME = "mlops"
-MONITORING_NAMESPACE = "monitoring"
 SLOT_LABEL = "mlops.dev/slot"
 SERVICE_LABEL = "app.kubernetes.io/name"
+MODEL_SERVICE_LABEL = "mlops.dev/service"
+"""On every model-server pod: the `service` label of its metrics and what policies select. A canary controller
+rewrites the selector label (`app.kubernetes.io/name`) of the pods it promotes; it leaves this one alone."""
 GPU_RESOURCE = "nvidia.com/gpu"
 
 
@@ -70,6 +71,8 @@ class ServiceWorkload:
     labels: Mapping[str, str] = field(default_factory=dict)
     termination_grace_seconds: int = 60
     """Time a pod gets to drain in-flight requests after SIGTERM (the server drains, then exits)."""
+    canary: CanaryAnalysis | None = None
+    """Controller mode (components/k8s/canary.py): `slots` holds the live slot only, Flagger routes."""
 
     @property
     def service_account(self) -> str:
@@ -169,7 +172,8 @@ def deployment(w: ServiceWorkload, slot: str) -> dict[str, Any]:
             "selector": {"matchLabels": _selector(w, slot)},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
-                "metadata": {"labels": {**_labels(w, slot), "mlops.dev/model-version": spec.model_version}},
+                "metadata": {"labels": {**_labels(w, slot), MODEL_SERVICE_LABEL: w.service,
+                                        "mlops.dev/model-version": spec.model_version}},
                 "spec": pod_spec,
             },
         },
@@ -227,7 +231,8 @@ def disruption_budget(w: ServiceWorkload, slot: str) -> dict[str, Any]:
     # maxUnavailable (not minAvailable: 1) so a one-replica slot never blocks a node drain forever.
     return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
             "metadata": _meta(w.slot_name(slot), w.namespace, _labels(w, slot)),
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": _selector(w, slot)}}}
+            "spec": {"maxUnavailable": 1,
+                     "selector": {"matchLabels": {MODEL_SERVICE_LABEL: w.service, SLOT_LABEL: slot}}}}
 
 
 def network_policy(w: ServiceWorkload) -> dict[str, Any]:
@@ -237,12 +242,37 @@ def network_policy(w: ServiceWorkload) -> dict[str, Any]:
 
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "metadata": _meta(f"{w.service}-ingress", w.namespace, _labels(w)),
-            "spec": {"podSelector": {"matchLabels": {SERVICE_LABEL: w.service}}, "policyTypes": ["Ingress"],
+            "spec": {"podSelector": {"matchLabels": {MODEL_SERVICE_LABEL: w.service}}, "policyTypes": ["Ingress"],
                      "ingress": [{"from": [peer(GATEWAY_NAMESPACE), peer(MONITORING_NAMESPACE)],
                                   "ports": [{"protocol": "TCP", "port": PORT}]}]}}
 
 
+def controlled_manifests(w: ServiceWorkload) -> list[dict[str, Any]]:
+    """Controller mode: one Deployment `<service>` running the live slot, its HPA and PDB, Flagger's Canary."""
+    assert w.canary is not None and len(w.slots) == 1, "controller mode serves the live slot only"
+    (slot,) = w.slots
+    target = deployment(w, slot)
+    target["metadata"]["name"] = w.service
+    # The selector must not name the slot: flipping `live` is a new version for the canary, not a new Deployment
+    # (a Deployment's selector is immutable; a change would replace it and skip the analysis).
+    target["spec"]["selector"] = {"matchLabels": {SERVICE_LABEL: w.service}}
+    # Flagger, not `pulumi up`, waits for the new version: it scales this Deployment up for the analysis
+    # and back to zero after promotion.
+    target["metadata"]["annotations"] = {"pulumi.com/skipAwait": "true"}
+    hpa = autoscaler(w, slot)
+    hpa["metadata"]["name"] = hpa["spec"]["scaleTargetRef"]["name"] = w.service
+    budget = disruption_budget(w, slot)
+    budget["metadata"]["name"] = w.service
+    budget["spec"]["selector"] = {"matchLabels": {MODEL_SERVICE_LABEL: w.service}}
+    return [namespace(w), service_account(w), target, hpa, budget,
+            *metric_templates(w.namespace, w.canary.prometheus_url),
+            canary(w.service, w.namespace, PORT, w.canary, (GATEWAY_NAMESPACE, GATEWAY_NAME), _labels(w)),
+            network_policy(w)]
+
+
 def service_manifests(w: ServiceWorkload) -> list[dict[str, Any]]:
     """Every manifest of the service, namespace first (the order they are declared in)."""
+    if w.canary is not None:
+        return controlled_manifests(w)
     per_slot = [render(w, slot) for slot in w.slots for render in (deployment, service, autoscaler, disruption_budget)]
     return [namespace(w), service_account(w), *per_slot, http_route(w), network_policy(w)]

@@ -82,6 +82,8 @@ def _kubernetes_rules() -> dict[str, ReplaceRule]:
         "gateway.networking.k8s.io/v1:HTTPRoute": "", "gateway.networking.k8s.io/v1:Gateway": "",
         "gateway.networking.k8s.io/v1:GatewayClass": "", "gateway.envoyproxy.io/v1alpha1:EnvoyProxy": "",
         "monitoring.coreos.com/v1:ServiceMonitor": "", "monitoring.coreos.com/v1:PrometheusRule": "",
+        "monitoring.coreos.com/v1:PodMonitor": "",
+        "flagger.app/v1beta1:Canary": "", "flagger.app/v1beta1:MetricTemplate": "",
     }
     rules = {f"kubernetes:{kind}": rule(f"{identity} {extra}".strip(), _K8S) for kind, extra in kinds.items()}
     rules["kubernetes:helm.sh/v3:Release"] = rule("@name namespace", _HELM)

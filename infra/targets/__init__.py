@@ -127,7 +127,9 @@ def load_platform_config(values: Mapping[str, Any], source: str) -> PlatformConf
 
 def _kubernetes_problems(cfg: PlatformConfig, target: Target) -> list[Problem]:
     if target.kubernetes is not None:
-        return []
+        from infra.kubernetes_serving import config_problems  # the Kubernetes SDK only for clouds that serve there
+
+        return config_problems(cfg)
     return [Problem(f"{NAMESPACE}:services.{name}.target", f"{target.cloud} has no Kubernetes serving wired yet; "
                     "set it to `endpoint`", svc.target)
             for name, svc in cfg.services.items() if svc.target != "endpoint"]

@@ -1,5 +1,5 @@
 """Cluster monitoring as planned: promtool accepts the PrometheusRule, its alerts fire on the series the
-ServiceMonitor relabels, the Prometheus stack picks up the platform's objects and Alertmanager delivers."""
+PodMonitor relabels, the Prometheus stack picks up the platform's objects and Alertmanager delivers."""
 
 from __future__ import annotations
 
@@ -39,9 +39,9 @@ def test_promtool_accepts_the_planned_rules_with_the_gpu_alert(rules_file):
     assert "SUCCESS: 5 rules found" in result.stdout  # 4 for fraud-detector + the DCGM GPU alert
 
 
-def test_the_error_alert_fires_on_series_labelled_as_the_service_monitor_labels_them(eks_dev, rules_file, tmp_path):
-    monitor = next(m for m in of_kind(eks_dev, "ServiceMonitor") if m["metadata"]["name"] == "model-servers")
-    targets = {r["targetLabel"] for r in monitor["spec"]["endpoints"][0]["relabelings"]}
+def test_the_error_alert_fires_on_series_labelled_as_the_pod_monitor_labels_them(eks_dev, rules_file, tmp_path):
+    (monitor,) = of_kind(eks_dev, "PodMonitor")
+    targets = {r["targetLabel"] for r in monitor["spec"]["podMetricsEndpoints"][0]["relabelings"]}
     assert targets == {"service", "slot"}  # the label contract of components/alert_rules.py
     spec = tmp_path / "rules_test.yml"
     spec.write_text(yaml.safe_dump({"rule_files": [rules_file.name], "evaluation_interval": "1m", "tests": [{

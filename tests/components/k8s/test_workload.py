@@ -95,4 +95,4 @@ def test_namespace_enforces_the_restricted_pod_security_profile():
 @pytest.mark.parametrize("slot", ["blue", "green"])
 def test_a_one_replica_slot_never_blocks_a_node_drain(slot):
     assert workload.disruption_budget(_workload(), slot)["spec"] == {
-        "maxUnavailable": 1, "selector": {"matchLabels": {"app.kubernetes.io/name": "svc", "mlops.dev/slot": slot}}}
+        "maxUnavailable": 1, "selector": {"matchLabels": {"mlops.dev/service": "svc", "mlops.dev/slot": slot}}}
