@@ -102,3 +102,18 @@ def test_the_model_role_reads_only_its_services_prefix(stack_plan):
     (account,) = [r for r in plan.resources if r["type"] == "kubernetes:core/v1:ServiceAccount"]
     assert account["inputs"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
         "mlopsk8s-dev-k8s-serve-fraud-detector")
+
+
+def test_a_service_on_both_targets_gets_a_sagemaker_endpoint_and_a_route(tmp_path):
+    """`target: both`: the endpoint export stays SageMaker's; the cluster's is under `kubernetesEndpoints`."""
+    doc = yaml.safe_load((PROJECT_ROOT / "Pulumi.eks-dev.yaml").read_text(encoding="utf-8"))
+    doc["config"][f"{NS}:services"]["fraud-detector"]["target"] = "both"
+    both = tmp_path / "Pulumi.eks-dev.yaml"
+    both.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    plan = plan_stack("eks-dev", config_file=both)
+    assert len(_of(plan, "aws:sagemaker/endpoint:Endpoint")) == 1 and len(_of(plan, ROUTE)) == 1
+    assert plan.outputs["endpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
+    assert "arn" in plan.outputs["endpoints"]["fraud-detector"]
+    assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
+    # one image build serves both
+    assert len(_of(plan, "docker:index/image:Image")) == 1
