@@ -43,11 +43,13 @@ def alert_publisher(topic_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str]
 
 
 def node_scaler(cluster_name: str) -> list[Statement]:
-    """Resize only the auto-scaling groups of the cluster's managed node groups (EKS tags them
-    `eks:cluster-name`); the describe calls take no resource."""
+    """Resize only the auto-scaling groups tagged `k8s.io/cluster-autoscaler/<cluster>: owned` (EKS tags a
+    managed node group's ASG so; kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws/README.md, IAM
+    policy). `eks:DescribeNodegroup` tells the autoscaler a min-0 group's labels and taints."""
     return [Statement("DiscoverNodeGroups", NODE_DISCOVERY, ["*"]),
             Statement("ScaleOwnNodeGroups", NODE_SCALING, ["*"],
-                      conditions={"StringEquals": {"aws:ResourceTag/eks:cluster-name": cluster_name}})]
+                      conditions={"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}":
+                                                   "owned"}})]
 
 
 @dataclass(frozen=True)

@@ -40,10 +40,10 @@ class HelmChart:
 
 DEVICE_PLUGIN = HelmChart("nvidia-device-plugin", "0.18.2", "https://nvidia.github.io/k8s-device-plugin",
                           "kube-system", "https://github.com/NVIDIA/k8s-device-plugin/releases")
-DCGM_EXPORTER = HelmChart("dcgm-exporter", "4.1.1", "https://nvidia.github.io/dcgm-exporter/helm-charts",
-                          "gpu-monitoring", "https://github.com/NVIDIA/dcgm-exporter/releases "
-                          "(4.1.x still labels series `Hostname`, which components/alert_rules.py groups by; "
-                          "4.8 renamed it to `hostname`)")
+DCGM_EXPORTER = HelmChart("dcgm-exporter", "4.8.1", "https://nvidia.github.io/dcgm-exporter/helm-charts",
+                          "gpu-monitoring", "https://github.com/NVIDIA/dcgm-exporter/releases (chart 4.8.1 = exporter "
+                          "4.8.1: still labels series `Hostname` and reports utilization in percent, as "
+                          "components/alert_rules.py expects; 4.8.3 renamed the label, 4.9.0 made it a 0-1 ratio)")
 CLUSTER_AUTOSCALER = HelmChart("cluster-autoscaler", "9.52.1", "https://kubernetes.github.io/autoscaler",
                                "kube-system", "https://github.com/kubernetes/autoscaler/releases "
                                "(tag cluster-autoscaler-chart-9.52.1)")

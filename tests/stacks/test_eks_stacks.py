@@ -3,6 +3,7 @@ alone, and the deploy-time failure classes of the Kubernetes provider are design
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,19 @@ def test_a_service_on_both_targets_gets_a_sagemaker_endpoint_and_a_route(tmp_pat
     assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
     # one image build serves both
     assert len(_of(plan, "docker:index/image:Image")) == 1
+
+
+def test_the_autoscaler_may_resize_only_this_clusters_node_groups(stack_plan):
+    """kubernetes/autoscaler cloudprovider/aws/README.md: restrict SetDesiredCapacity / Terminate by the
+    `k8s.io/cluster-autoscaler/<cluster>` tag; DescribeNodegroup lets it scale a min-0 group from zero."""
+    plan = stack_plan("eks-dev")
+    role = next(r for r in plan.resources if r["name"] == "autoscaler-identity-policy")
+    policy = json.loads(role["inputs"]["policy"])
+    scale = next(s for s in policy["Statement"] if "autoscaling:SetDesiredCapacity" in s["Action"])
+    owned = "aws:ResourceTag/k8s.io/cluster-autoscaler/mlopsk8s-dev-gpu"
+    assert scale["Condition"] == {"StringEquals": {owned: "owned"}}
+    assert any("eks:DescribeNodegroup" in s["Action"] for s in policy["Statement"])
+    (release,) = [r["inputs"] for r in plan.resources if r["type"] == "kubernetes:helm.sh/v3:Release"
+                  and r["inputs"]["chart"] == "cluster-autoscaler"]
+    assert release["values"]["image"]["tag"] == "v1.33.1"  # the cluster's minor version
+    assert release["values"]["autoDiscovery"]["clusterName"] == "mlopsk8s-dev-gpu"

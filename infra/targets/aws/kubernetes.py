@@ -50,7 +50,7 @@ def eks_access(cluster: GpuCluster, namer: Namer, *, bucket_name: pulumi.Input[s
         "image": {"tag": CLUSTER_AUTOSCALER_IMAGES[cluster.kubernetes_version]},
         "rbac": {"serviceAccount": {"create": True, "name": AUTOSCALER_SERVICE_ACCOUNT,
                                     "annotations": dict(scaler.annotations)}},
-        # A min-0 GPU group has no node to copy labels / taints from: the ASG tags EKS sets tell the autoscaler.
+        # A min-0 GPU group has no node to copy labels / taints from: the autoscaler asks EKS (DescribeNodegroup).
         "extraArgs": {"balance-similar-node-groups": True, "skip-nodes-with-local-storage": False,
                       "expander": "least-waste"},
     }
