@@ -55,9 +55,17 @@ class ModelService(pulumi.ComponentResource):
         manifests = workload.service_manifests(w)
         ns = declare(f"{name}-namespace", manifests[0], pulumi.ResourceOptions(parent=self))
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[ns, *args.depends_on])
+        workloads: list[pulumi.Resource] = []
         for manifest in manifests[1:]:
             role = f"{manifest['metadata']['name']}-{manifest['kind'].lower()}"
-            declare(f"{name}-{role}", manifest, _options(manifest, in_ns))
+            opts = _options(manifest, in_ns)
+            if manifest["kind"] == "HTTPRoute":
+                # Weights move only once every slot they name is ready: a slot brought back at weight > 0
+                # would otherwise get its share while its pods still wait for a GPU node (503s).
+                opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=workloads))
+            resource = declare(f"{name}-{role}", manifest, opts)
+            if manifest["kind"] in ("Deployment", "Service"):
+                workloads.append(resource)
         self.namespace = w.namespace
         self.controlled = w.canary is not None
         self.weights = {slot: spec.weight for slot, spec in w.slots.items()}

@@ -134,3 +134,12 @@ def test_the_autoscaler_may_resize_only_this_clusters_node_groups(stack_plan):
                   and r["inputs"]["chart"] == "cluster-autoscaler"]
     assert release["values"]["image"]["tag"] == "v1.33.1"  # the cluster's minor version
     assert release["values"]["autoDiscovery"]["clusterName"] == "mlopsk8s-dev-gpu"
+
+
+def test_the_route_moves_weights_only_after_the_slots_it_names_are_ready(stack_plan):
+    """Pulumi waits for a Deployment's readiness before dependents update; a route updated in parallel with a
+    slot that is coming back would send it traffic while its pods wait for a GPU node."""
+    plan = stack_plan("eks-dev")
+    (route,) = _of(plan, ROUTE)
+    deployments = {r["urn"] for r in _of(plan, "kubernetes:apps/v1:Deployment")}
+    assert len(deployments) == 2 and deployments <= set(route["dependencies"])
