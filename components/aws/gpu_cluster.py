@@ -256,6 +256,9 @@ class GpuCluster(pulumi.ComponentResource):
             lambda v: irsa_trust_policy(v[0], v[1], "kube-system", "aws-node")), [managed("AmazonEKS_CNI_Policy")])
         vpc_cni = aws.eks.Addon(f"{name}-vpc-cni", cluster_name=cluster.name, addon_name="vpc-cni",
                                 service_account_role_arn=cni_role.arn, resolve_conflicts_on_create="OVERWRITE",
+                                # NetworkPolicy objects are accepted but not enforced until this is on
+                                # (docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html)
+                                configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
                                 resolve_conflicts_on_update="PRESERVE", tags=tags, opts=child)
         node_role = self._role("node", assume_role_policy("ec2.amazonaws.com"),
                                [managed("AmazonEKSWorkerNodePolicy"), managed("AmazonEC2ContainerRegistryReadOnly")])

@@ -143,3 +143,11 @@ def test_the_route_moves_weights_only_after_the_slots_it_names_are_ready(stack_p
     (route,) = _of(plan, ROUTE)
     deployments = {r["urn"] for r in _of(plan, "kubernetes:apps/v1:Deployment")}
     assert len(deployments) == 2 and deployments <= set(route["dependencies"])
+
+
+def test_the_cluster_enforces_network_policies(stack_plan):
+    """EKS accepts NetworkPolicy objects but enforces them only when the vpc-cni add-on's configuration sets
+    `enableNetworkPolicy` (docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html)."""
+    (addon,) = [r for r in stack_plan("eks-dev").resources if r["type"] == "aws:eks/addon:Addon"
+                and r["inputs"]["addonName"] == "vpc-cni"]
+    assert json.loads(addon["inputs"]["configurationValues"]) == {"enableNetworkPolicy": "true"}
