@@ -35,6 +35,9 @@ from infra.config_errors import Problem
 from infra.exports import EndpointExport
 
 ON_KUBERNETES = ("kubernetes", "both")
+CAPTURE_PREFIX = "data-capture/{service}/kubernetes"
+"""Where a service's model servers on the cluster write captured predictions (next to SageMaker's capture of the
+same service under `data-capture/<service>`, apart from it, for the drift monitor to read)."""
 ON_ENDPOINT = ("endpoint", "both")
 
 
@@ -48,6 +51,8 @@ class IdentityRequest:
     service_account: str
     reads_model_prefix: str | None = None
     """Read only this key prefix of the artifact store (a service's models)."""
+    writes_prefix: str | None = None
+    """Write only under this key prefix of the artifact store (the service's prediction capture)."""
     publishes_alerts: bool = False
     """Deliver alerts to the stack's alert destination (Alertmanager)."""
 
@@ -63,7 +68,7 @@ class ClusterAccess:
     placement: GpuPlacement
     """Node selector and taint of the GPU pool (the cluster component's labels)."""
     model_uri: Callable[[str], pulumi.Input[str]]
-    """Store-relative key -> URI the model server reads (`s3://...`)."""
+    """Store-relative key -> URI in the cloud's scheme (`s3://...`): models read, captures written."""
     bind_identity: Callable[[IdentityRequest], Mapping[str, pulumi.Input[str]]]
     """Creates the cloud role for one service account; returns the service account's annotations."""
     alert_receiver: Mapping[str, Any]
@@ -126,7 +131,8 @@ def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
     endpoints: dict[str, EndpointExport] = {}
     for plan in served:
         service = ModelService(f"{plan.name}-k8s", ModelServiceArgs(
-            workload=service_workload(plan, images[plan.name], access, analysis), depends_on=first), on_cluster)
+            workload=service_workload(plan, images[plan.name], access, analysis,
+                                      cfg.monitoring.data_capture_percent or 0), depends_on=first), on_cluster)
         endpoints[plan.name] = EndpointExport(
             name=f"{service.namespace}/{plan.name}", invoke_url=gateway_url() + service.url_path,
             weights=service.weights, extras={"namespace": service.namespace,
@@ -136,14 +142,17 @@ def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
 
 
 def service_workload(plan: ServicePlan, images: Mapping[str, pulumi.Input[str]], access: ClusterAccess,
-                     canary: CanaryAnalysis | None = None) -> ServiceWorkload:
+                     canary: CanaryAnalysis | None = None, capture_percent: float = 0) -> ServiceWorkload:
     """The service's deployed slots (`components.serving.deployed_slots`; the live slot alone under a canary
     controller) with the cluster's placement and identity."""
     specs = plan.slot_specs(images, access.model_uri)
+    capture_prefix = CAPTURE_PREFIX.format(service=plan.name)
     slots = (plan.live,) if canary else deployed_slots({name: spec.weight for name, spec in specs.items()},
                                                        plan.live, plan.keep_warm)
     annotations = access.bind_identity(IdentityRequest(f"serve-{plan.name}", plan.name, plan.name,
-                                                       reads_model_prefix=plan.model_prefix))
+                                                       reads_model_prefix=plan.model_prefix,
+                                                       writes_prefix=capture_prefix if capture_percent else None))
     return ServiceWorkload(service=plan.name, namespace=plan.name, slots={s: specs[s] for s in slots},
                            max_replicas=plan.max_instances, placement=access.placement,
-                           service_account_annotations=annotations, canary=canary)
+                           service_account_annotations=annotations, canary=canary,
+                           capture=(access.model_uri(capture_prefix), capture_percent) if capture_percent else None)

@@ -1,7 +1,8 @@
 """WorkloadRole: an IAM role one Kubernetes service account assumes through the EKS cluster's OIDC provider (IRSA).
 
 Each workload on the cluster gets its own role with only what it does, from typed grants:
-`model_reader` reads one service's model prefix (and decrypts with the stack key), `alert_publisher`
+`model_reader` reads one service's model prefix (and decrypts with the stack key), `capture_writer` writes
+its captured predictions, `alert_publisher`
 publishes to the stack's alert topic, `node_scaler` resizes the cluster's auto-scaling groups (the
 cluster autoscaler). The pod sees the role through the `eks.amazonaws.com/role-arn` annotation on its
 service account (`annotations`).
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.aws.iam import KMS_DECRYPT, KMS_ENCRYPT, S3_LIST, S3_READ, Statement
+from components.aws.iam import KMS_DECRYPT, KMS_ENCRYPT, S3_LIST, S3_READ, S3_WRITE, Statement
 from components.naming import Namer
 
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -34,6 +35,12 @@ def model_reader(bucket_arn: pulumi.Input[str], prefix: str, kms_key_arn: pulumi
     return [Statement("ReadModels", S3_READ, [objects]),
             Statement("ListModels", S3_LIST, [bucket_arn], conditions={"StringLike": {"s3:prefix": [f"{prefix}/*"]}}),
             Statement("DecryptModels", KMS_DECRYPT, [kms_key_arn])]
+
+
+def capture_writer(bucket_arn: pulumi.Input[str], prefix: str, kms_key_arn: pulumi.Input[str]) -> list[Statement]:
+    """Write objects under `prefix/` only (captured predictions), encrypted with the stack key."""
+    return [Statement("WriteCapture", S3_WRITE, [pulumi.Output.concat(bucket_arn, "/", prefix, "/*")]),
+            Statement("EncryptCapture", KMS_ENCRYPT, [kms_key_arn])]
 
 
 def alert_publisher(topic_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str]) -> list[Statement]:

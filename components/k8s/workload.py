@@ -71,6 +71,8 @@ class ServiceWorkload:
     labels: Mapping[str, str] = field(default_factory=dict)
     termination_grace_seconds: int = 60
     """Time a pod gets to drain in-flight requests after SIGTERM (the server drains, then exits)."""
+    capture: tuple[Any, float] | None = None
+    """Prediction capture for drift checks: (destination `s3://bucket/prefix`, sampled percent); None: off."""
     canary: CanaryAnalysis | None = None
     """Controller mode (components/k8s/canary.py): `slots` holds the live slot only, Flagger routes."""
 
@@ -131,7 +133,9 @@ def _container(w: ServiceWorkload, slot: str, spec: SlotSpec) -> dict[str, Any]:
                 {"name": "MODEL_VERSION", "value": spec.model_version},
                 {"name": "PORT", "value": str(PORT)},
                 {"name": "EXECUTION_PROVIDER", "value": "cuda" if r.gpus else "cpu"},
-                {"name": "MODEL_CACHE_DIR", "value": "/tmp/model-server/artifact"}],
+                {"name": "MODEL_CACHE_DIR", "value": "/tmp/model-server/artifact"},
+                *([{"name": "CAPTURE_DESTINATION", "value": w.capture[0]},
+                   {"name": "CAPTURE_SAMPLE_PERCENT", "value": f"{w.capture[1]:g}"}] if w.capture else [])],
         "resources": {"requests": requests, "limits": limits},
         # The model is downloaded before the server listens: startup allows 10 minutes, then liveness takes over.
         "startupProbe": probe(LIVENESS_ROUTE, 10, 60),

@@ -94,15 +94,30 @@ def test_objects_wait_for_the_charts_that_bring_their_crds(stack_plan):
             assert any(c.endswith(needs[kind]) for c in charts), (resource["name"], charts)
 
 
-def test_the_model_role_reads_only_its_services_prefix(stack_plan):
+def test_the_model_role_reads_its_models_and_writes_its_capture_only(stack_plan):
     plan = stack_plan("eks-dev")
-    policy = next(r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-policy")
+    policy = json.loads(next(r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-policy")
+                        ["inputs"]["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    bucket = "arn:aws:s3:::mlopsk8s-dev-artifacts-123456789012-us-east-1"
+    assert by_sid["ReadModels"]["Resource"] == f"{bucket}/models/fraud-detector/*"
+    assert by_sid["WriteCapture"]["Resource"] == f"{bucket}/data-capture/fraud-detector/kubernetes/*"
+    writes = [s for s in policy["Statement"] if any(a.startswith("s3:Put") for a in s["Action"])]
+    assert writes == [by_sid["WriteCapture"]]
     trust = next(r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-role")
-    assert "/models/fraud-detector/*" in policy["inputs"]["policy"] and "s3:PutObject" not in policy["inputs"]["policy"]
     assert "system:serviceaccount:fraud-detector:fraud-detector" in trust["inputs"]["assumeRolePolicy"]
     (account,) = [r for r in plan.resources if r["type"] == "kubernetes:core/v1:ServiceAccount"]
     assert account["inputs"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
         "mlopsk8s-dev-k8s-serve-fraud-detector")
+
+
+def test_model_servers_capture_predictions_where_the_role_may_write(stack_plan):
+    """dev captures every request (monitoring.dataCapturePercent default); the drift monitor reads them."""
+    for deployment in _of(stack_plan("eks-dev"), "kubernetes:apps/v1:Deployment"):
+        env = {e["name"]: e["value"] for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["CAPTURE_DESTINATION"] == ("s3://mlopsk8s-dev-artifacts-123456789012-us-east-1/"
+                                              "data-capture/fraud-detector/kubernetes")
+        assert env["CAPTURE_SAMPLE_PERCENT"] == "100"
 
 
 def test_a_service_on_both_targets_gets_a_sagemaker_endpoint_and_a_route(tmp_path):

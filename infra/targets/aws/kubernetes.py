@@ -12,6 +12,7 @@ from components.aws.workload_role import (
     WorkloadRole,
     WorkloadRoleArgs,
     alert_publisher,
+    capture_writer,
     model_reader,
     node_scaler,
 )
@@ -33,6 +34,8 @@ def eks_access(cluster: GpuCluster, namer: Namer, *, bucket_name: pulumi.Input[s
         statements = []
         if request.reads_model_prefix:
             statements += model_reader(bucket_arn, request.reads_model_prefix, kms_key_arn)
+        if request.writes_prefix:
+            statements += capture_writer(bucket_arn, request.writes_prefix, kms_key_arn)
         if request.publishes_alerts:
             statements += alert_publisher(alert_topic_arn, kms_key_arn)
         role = WorkloadRole(f"{request.purpose}-identity", WorkloadRoleArgs(
