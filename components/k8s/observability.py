@@ -34,6 +34,8 @@ PROMETHEUS_URL = f"http://{charts.KUBE_PROMETHEUS_STACK.release_name}-prometheus
 """The stack's Prometheus (kube-prometheus-stack names its Service `<fullname>-prometheus`)."""
 PLATFORM_LABELS = {"app.kubernetes.io/part-of": "mlops-platform"}
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
+GRAFANA_DATASOURCE = "prometheus"
+"""Uid of the Prometheus datasource the stack provisions in Grafana (set in `stack_values`)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ def service_monitors(gpu: bool) -> list[dict[str, Any]]:
 
 
 def _panel(i: int, title: str, expr: str, unit: str) -> dict[str, Any]:
-    return {"id": i + 1, "type": "timeseries", "title": title, "datasource": {"type": "prometheus"},
+    return {"id": i + 1, "type": "timeseries", "title": title,
+            "datasource": {"type": "prometheus", "uid": GRAFANA_DATASOURCE},
             "gridPos": {"h": 8, "w": 12, "x": (i % 2) * 12, "y": (i // 2) * 8},
             "fieldConfig": {"defaults": {"unit": unit}}, "targets": [{"expr": expr, "refId": "A"}]}
 
@@ -136,7 +139,8 @@ def stack_values(args: ClusterMonitoringArgs) -> dict[str, Any]:
             "config": {"route": {"receiver": "platform", "group_by": ["alertname", "service"],
                                  "routes": [{"receiver": "null", "matchers": ['alertname="Watchdog"']}]},
                        "receivers": [receiver, {"name": "null"}]}},
-        "grafana": {"sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard"}}},
+        "grafana": {"sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard"},
+                                "datasources": {"uid": GRAFANA_DATASOURCE}}},
     }
 
 

@@ -85,3 +85,10 @@ def test_the_dashboard_is_data_with_a_panel_per_signal(eks_dev):
     assert [p["title"] for p in board["panels"]] == ["Requests per second", "5XX share of requests", "p99 latency",
                                                      "Drift PSI per feature", "GPU utilization"]
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+
+
+def test_dashboard_panels_query_the_datasource_the_stack_provisions(eks_dev):
+    values = _stack_values(eks_dev)
+    (config_map,) = of_kind(eks_dev, "ConfigMap")
+    board = json.loads(config_map["data"]["mlops-serving.json"])
+    assert {p["datasource"]["uid"] for p in board["panels"]} == {values["grafana"]["sidecar"]["datasources"]["uid"]}
