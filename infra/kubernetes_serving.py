@@ -17,10 +17,12 @@ from typing import Any
 import pulumi
 
 from components.alert_rules import ServiceAlerts
+from components.k8s import charts
 from components.k8s.canary import SERVING_DOMAIN, CanaryAnalysis, CanaryController
 from components.k8s.cluster import ClusterConnection, ClusterConnectionArgs
 from components.k8s.gpu_enablement import GpuEnablement, GpuEnablementArgs, NodeAutoscaler, gateway_url
 from components.k8s.model_service import ModelService, ModelServiceArgs
+from components.k8s.names import GATEWAY_NAMESPACE
 from components.k8s.observability import (
     ALERTMANAGER_SERVICE_ACCOUNT,
     PROMETHEUS_URL,
@@ -88,15 +90,26 @@ def controlled(cfg: PlatformConfig) -> bool:
     return cfg.rollout.strategy != "all-at-once"
 
 
+def reserved_namespaces() -> frozenset[str]:
+    """Namespaces a service may not take (each service gets its own, named after it, labelled restricted)."""
+    return frozenset({"default", "kube-system", "kube-public", "kube-node-lease", GATEWAY_NAMESPACE,
+                      MONITORING_NAMESPACE, *(chart.namespace for chart in charts.ALL)})
+
+
 def config_problems(cfg: PlatformConfig) -> list[Problem]:
-    """Kubernetes-served services under a canary controller put all traffic on the live slot in the stack file."""
+    """A Kubernetes-served service has a namespace of its own, and under a canary controller puts all traffic
+    on the live slot in the stack file."""
+    on_cluster = {name: svc for name, svc in cfg.services.items() if svc.target in ON_KUBERNETES}
+    problems = [Problem(f"{NAMESPACE}:services.{name}", f"served on Kubernetes in the namespace {name!r}, which "
+                        "the cluster or the platform's add-ons own; rename the service") for name in on_cluster
+                if name in reserved_namespaces()]
     if not controlled(cfg):
-        return []
-    return [Problem(f"{NAMESPACE}:services.{name}.slots.{slot_name}.weight",
+        return problems
+    return problems + [Problem(f"{NAMESPACE}:services.{name}.slots.{slot_name}.weight",
                     f"rollout.strategy {cfg.rollout.strategy!r} on Kubernetes: Flagger moves the traffic to a new "
                     f"version of the live slot; give {svc.live!r} weight 100 and this slot 0 (or use "
                     "rollout.strategy all-at-once to split by weight)", slot.weight)
-            for name, svc in cfg.services.items() if svc.target in ON_KUBERNETES
+            for name, svc in on_cluster.items()
             for slot_name, slot in svc.slots.items() if slot_name != svc.live and slot.weight]
 
 

@@ -46,3 +46,16 @@ def test_an_unknown_target_is_a_structural_error():
     with pytest.raises(ConfigError) as info:
         load_platform_config(_config("aws", "lambda"), "Pulumi.test.yaml")
     assert any(f"{NS}:services.fraud.target" in line and "'kubernetes'" in line for line in info.value.lines())
+
+
+@pytest.mark.parametrize("name", ["kube-system", "monitoring", "envoy-gateway-system"])
+def test_a_service_may_not_take_a_namespace_the_cluster_or_its_add_ons_own(name):
+    """Each service's namespace is named after it and labelled Pod Security `restricted`: on kube-system that
+    would evict the cluster's own privileged pods."""
+    values = {**_config("aws", "kubernetes"),
+              f"{NS}:services": json.dumps({name: {"target": "kubernetes", "driftFeatures": ["x"], "slots": SLOTS}})}
+    with pytest.raises(ConfigError) as info:
+        load_platform_config(values, "Pulumi.test.yaml")
+    assert [line for line in info.value.lines() if "rename the service" in line] == [
+        f"Pulumi.test.yaml: {NS}:services.{name}: served on Kubernetes in the namespace '{name}', which the cluster "
+        "or the platform's add-ons own; rename the service"]
