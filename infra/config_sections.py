@@ -41,6 +41,7 @@ def _strict_bool(value: object) -> object:
 
 Flag = Annotated[bool, BeforeValidator(_strict_bool)]
 """A boolean key: YAML true / false only."""
+ServingTarget = Literal["endpoint", "kubernetes", "both"]
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -199,6 +200,9 @@ class ServiceConfig(Section):
         0, ge=0, le=50, description="Share of live requests also sent to the non-live slot, responses discarded "
         "(shadow testing), percent. Azure ML mirror traffic (at most 50); the non-live slot must be at weight 0 with "
         "keepWarm: true. Other targets do not mirror yet.")
+    target: ServingTarget = Field(
+        "endpoint", description="Where the slots serve: the cloud's managed `endpoint` (SageMaker, Vertex, Azure ML), "
+        "`kubernetes` (Deployments on the stack's GPU cluster, docs/kubernetes-serving.md) or `both`.")
     slots: dict[SlotName, SlotConfig] = Field(description="The `blue` and `green` slots.")
 
     @field_validator("build_tag")

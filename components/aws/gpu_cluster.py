@@ -192,6 +192,10 @@ class GpuCluster(pulumi.ComponentResource):
     oidc_issuer_url: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     gpu_instance_type: str
+    gpu_node_labels: dict[str, str]
+    """Labels of the GPU nodes (Kubernetes workloads select the GPU pool with these)."""
+    kubernetes_version: str
+    """The cluster's Kubernetes minor version (add-ons matched to it, e.g. the cluster autoscaler)."""
     kubeconfig: pulumi.Output[str]
     """Secret."""
 
@@ -250,6 +254,9 @@ class GpuCluster(pulumi.ComponentResource):
             lambda v: irsa_trust_policy(v[0], v[1], "kube-system", "aws-node")), [managed("AmazonEKS_CNI_Policy")])
         vpc_cni = aws.eks.Addon(f"{name}-vpc-cni", cluster_name=cluster.name, addon_name="vpc-cni",
                                 service_account_role_arn=cni_role.arn, resolve_conflicts_on_create="OVERWRITE",
+                                # NetworkPolicy objects are accepted but not enforced until this is on
+                                # (docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html)
+                                configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
                                 resolve_conflicts_on_update="PRESERVE", tags=tags, opts=child)
         node_role = self._role("node", assume_role_policy("ec2.amazonaws.com"),
                                [managed("AmazonEKSWorkerNodePolicy"), managed("AmazonEC2ContainerRegistryReadOnly")])
@@ -270,6 +277,7 @@ class GpuCluster(pulumi.ComponentResource):
         self.oidc_provider_arn, self.oidc_issuer_url = oidc.arn, issuer
         self.node_role_arn = node_role.arn
         self.gpu_instance_type = gpu.instance_type
+        self.gpu_node_labels, self.kubernetes_version = dict(gpu.labels), args.kubernetes_version
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
             cluster.name, cluster.endpoint, cluster.certificate_authority.apply(lambda ca: ca.data), region,
         ).apply(lambda v: kubeconfig(v[0], v[1], v[2], v[3])))

@@ -63,6 +63,39 @@ def rule(spec: str, source: str) -> ReplaceRule:
     )
 
 
+_K8S = ("https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/provider/diff.go (forceNew: "
+        "metadata name / namespace always; per kind below; a replaced object with an explicit name is deleted first)")
+_HELM = ("https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/provider/helm_release.go "
+         "(forceNewFields .name, .namespace)")
+
+
+def _kubernetes_rules() -> dict[str, ReplaceRule]:
+    """The Kubernetes kinds the platform declares (components/k8s)."""
+    identity = "@metadata.name metadata.namespace"
+    kinds = {
+        "apps/v1:Deployment": "spec.selector",
+        "core/v1:Service": "spec.clusterIP",
+        "core/v1:ConfigMap": "data binaryData",  # immutable unless the provider enables ConfigMap mutation
+        "core/v1:Namespace": "", "core/v1:ServiceAccount": "",
+        "autoscaling/v2:HorizontalPodAutoscaler": "", "policy/v1:PodDisruptionBudget": "",
+        "networking.k8s.io/v1:NetworkPolicy": "",
+        "gateway.networking.k8s.io/v1:HTTPRoute": "", "gateway.networking.k8s.io/v1:Gateway": "",
+        "gateway.networking.k8s.io/v1:GatewayClass": "", "gateway.envoyproxy.io/v1alpha1:EnvoyProxy": "",
+        "monitoring.coreos.com/v1:ServiceMonitor": "", "monitoring.coreos.com/v1:PrometheusRule": "",
+        "monitoring.coreos.com/v1:PodMonitor": "",
+        "flagger.app/v1beta1:Canary": "", "flagger.app/v1beta1:MetricTemplate": "",
+    }
+    rules = {f"kubernetes:{kind}": rule(f"{identity} {extra}".strip(), _K8S) for kind, extra in kinds.items()}
+    rules["kubernetes:helm.sh/v3:Release"] = rule("@name namespace", _HELM)
+    # With clusterIdentifier set, DiffConfig replaces the provider (and so every object it manages) only when
+    # the identifier changes; without it, any change of the kubeconfig's active cluster, or a kubeconfig still
+    # unknown at preview, replaces everything (pulumi/pulumi-kubernetes#1148, #4019).
+    rules["pulumi:providers:kubernetes"] = rule(
+        "clusterIdentifier", "https://github.com/pulumi/pulumi-kubernetes/blob/master/provider/pkg/provider/"
+        "provider.go (DiffConfig: clusterIdentifierKey)")
+    return rules
+
+
 _TF_AWS = "https://github.com/hashicorp/terraform-provider-aws/blob/main/internal/service/"
 _DOCKER = "https://github.com/pulumi/pulumi-docker/blob/master/provider/provider.go (Diff never returns Replaces)"
 _TF_DOCKER = "https://github.com/kreuzwerker/terraform-provider-docker/blob/master/internal/provider/"
@@ -277,6 +310,7 @@ RULES: dict[str, ReplaceRule] = {
     "pulumi-python:dynamic/azure:RbacPropagation": rule(
         "", "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
         "resource's own `diff` decides: components/azure/rbac_propagation.py never replaces)"),
+    **_kubernetes_rules(),
     "pulumi-python:dynamic/azureml:EndpointTraffic": rule(
         "subscriptionId resourceGroupName workspaceName endpointName",
         "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "

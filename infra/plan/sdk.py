@@ -12,11 +12,30 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+KUBERNETES_MANIFEST_KEYS = ("api_version", "kind")
+"""pulumi_kubernetes classes set these themselves; in the engine's inputs they are the manifest's own."""
+
+
+def _kubernetes_class(group_version: str, kind: str) -> type | None:
+    """`apps/v1` + `Deployment` -> `pulumi_kubernetes.apps.v1.Deployment`; a CRD's kind -> `CustomResource`."""
+    group, _, version = group_version.rpartition("/")
+    module = "helm" if group == "helm.sh" else group.split(".")[0] if group.endswith(".k8s.io") or "." not in group \
+        else None
+    try:
+        found = getattr(importlib.import_module(f"pulumi_kubernetes.{module}.{version}"), kind, None) if module \
+            else None
+    except ImportError:
+        found = None
+    return found or importlib.import_module("pulumi_kubernetes.apiextensions").CustomResource
+
+
 def sdk_class(type_: str) -> type | None:
     """`aws:s3/bucket:Bucket` -> `pulumi_aws.s3.Bucket`; None when no installed SDK has it."""
     package, module, name = type_.split(":")
     if (package, module) == ("pulumi", "providers"):  # an explicit provider: `pulumi_<name>.Provider`
-        package, module, name = name, "index", "Provider"
+        return getattr(importlib.import_module(f"pulumi_{name.replace('-', '_')}"), "Provider", None)
+    if package == "kubernetes":
+        return _kubernetes_class(module, name)
     module = module.split("/")[0]
     path = f"pulumi_{package.replace('-', '_')}" + ("" if module == "index" else f".{module.replace('-', '_')}")
     try:
@@ -51,6 +70,8 @@ def unknown_inputs(type_: str, inputs: dict) -> list[str]:
     if cls is None:
         return names
     accepted = {_key(name) for name in accepted_arguments(cls)}
+    if type_.startswith("kubernetes:"):
+        accepted |= {_key(name) for name in KUBERNETES_MANIFEST_KEYS}
     return [n for n in names if _key(n) not in accepted]
 
 
@@ -60,6 +81,8 @@ def accepts_path(type_: str, path: str) -> bool:
     if cls is None:
         return False
     module = importlib.import_module(cls.__module__)
+    if type_.startswith("kubernetes:"):  # nested manifest paths are checked against the cluster's OpenAPI schema
+        path = path.split(".")[0]        # (tests/components/k8s/test_manifest_schemas.py), not the SDK's classes
     params = inspect.signature(cls._internal_init).parameters  # type: ignore[attr-defined]
     for step in path.split("."):
         param = next((p for name, p in params.items() if _key(name) == _key(step)), None)

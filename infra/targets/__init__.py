@@ -55,6 +55,9 @@ class Target:
     e.g. `mlops-platform:artifactStorePassword` on local; the shared structure does not list them."""
     serving_toggle: bool = False
     """The composition honours `serving: false` (declares no endpoints); others refuse the setting."""
+    kubernetes: Callable[..., Any] | None = None
+    """Builds the `infra.kubernetes_serving.ClusterAccess` of the target's GPU cluster (kubeconfig + identity
+    binder); None: the cloud has no Kubernetes serving wired, and `services.<svc>.target` must be `endpoint`."""
 
     def __post_init__(self) -> None:
         undeclared = [k for k in (self.region_key, self.project_key) if k and k not in self.provider_keys]
@@ -140,6 +143,7 @@ def load_platform_config(values: Mapping[str, Any], source: str, stack: str = ""
         problems.append(Problem(f"{NAMESPACE}:serving", f"only a target that can hold back its endpoints accepts "
                                 f"false, and {target.cloud!r} cannot yet; remove the key", False))
     if cfg is not None and target is not None:
+        problems += _kubernetes_problems(cfg, target)
         # A region the cloud does not have is reported once, by `region_problems`; the preflight's own
         # region-dependent advice (AWS Model Monitor's regions, Azure's location shape) would only repeat it.
         unknown_region = any(p.key == target.region_key for p in problems)
@@ -147,6 +151,16 @@ def load_platform_config(values: Mapping[str, Any], source: str, stack: str = ""
     if problems or cfg is None:
         raise ConfigError(source, problems)
     return cfg
+
+
+def _kubernetes_problems(cfg: PlatformConfig, target: Target) -> list[Problem]:
+    if target.kubernetes is not None:
+        from infra.kubernetes_serving import config_problems  # the Kubernetes SDK only for clouds that serve there
+
+        return config_problems(cfg)
+    return [Problem(f"{NAMESPACE}:services.{name}.target", f"{target.cloud} has no Kubernetes serving wired yet; "
+                    "set it to `endpoint`", svc.target)
+            for name, svc in cfg.services.items() if svc.target != "endpoint"]
 
 
 def compose(cfg: PlatformConfig) -> StackExports:

@@ -1,7 +1,8 @@
-"""Kubernetes workloads: non-root, resource limits; plus local Docker containers."""
+"""Kubernetes workloads: non-root, limits, hardened containers, pinned Helm charts; plus local Docker containers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -130,4 +131,44 @@ DOCKER_NON_ROOT = ResourceRule(
     level=EnforcementLevel.ADVISORY,
 )
 
-RULES = [K8S_NON_ROOT, K8S_LIMITS, K8S_NO_ESCALATION, K8S_PROD_REPLICAS, DOCKER_NON_ROOT]
+def hardened_containers(r: Resource) -> Iterator[str]:
+    """Containers run on a read-only root filesystem with every Linux capability dropped."""
+    for c in containers(pod_spec(r)):
+        context = c.get("securityContext") or {}
+        if context is UNKNOWN or not isinstance(context, Mapping):
+            continue
+        name = c.get("name", "?")
+        if context.get("readOnlyRootFilesystem") is not True:
+            yield f"container {name!r}: set securityContext.readOnlyRootFilesystem: true (mount an emptyDir to write)"
+        if "ALL" not in as_list(get(context, "capabilities", "drop", default=[])):
+            yield f"container {name!r}: set securityContext.capabilities.drop: [ALL]"
+
+
+K8S_HARDENED = ResourceRule(
+    name="k8s-hardened-containers",
+    description="Kubernetes containers use a read-only root filesystem and drop all capabilities.",
+    checks={t: hardened_containers for t in POD_SPEC_PATHS},
+)
+
+_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+
+
+def pinned_chart(r: Resource) -> Iterator[str]:
+    """A Helm release names one exact chart version (a range or no version installs whatever is newest)."""
+    version = r.props.get("version")
+    if version is UNKNOWN:
+        return
+    if not version:
+        yield "no chart version: set `version` to an exact release (e.g. 1.2.3)"
+    elif not _EXACT_VERSION.match(str(version)):
+        yield f"chart version {version!r} is a range; pin an exact release (e.g. 1.2.3)"
+
+
+K8S_PINNED_CHARTS = ResourceRule(
+    name="k8s-pinned-charts",
+    description="Helm releases pin an exact chart version.",
+    checks={"kubernetes:helm.sh/v3:Release": pinned_chart, "kubernetes:helm.sh/v4:Chart": pinned_chart},
+)
+
+RULES = [K8S_NON_ROOT, K8S_LIMITS, K8S_NO_ESCALATION, K8S_PROD_REPLICAS, K8S_HARDENED, K8S_PINNED_CHARTS,
+         DOCKER_NON_ROOT]

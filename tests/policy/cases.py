@@ -68,7 +68,8 @@ def pod(container: dict[str, Any], **spec: Any) -> dict[str, Any]:
 
 
 GOOD_CONTAINER = {"name": "server", "image": "repo/model-server:1.4.2",
-                  "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False},
+                  "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
+                                      "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]}},
                   "resources": {"limits": {"cpu": "2", "memory": "4Gi"}}}
 
 
@@ -185,6 +186,11 @@ CASES: list[Case] = [
         tags=False),
     one(K8S_DEPLOYMENT, pod(GOOD_CONTAINER), {"spec": {**pod(GOOD_CONTAINER)["spec"], "replicas": 1}},
         "k8s-prod-replicas", stack="prod", tags=False),
+    one(K8S_DEPLOYMENT, pod(GOOD_CONTAINER), pod({**GOOD_CONTAINER, "securityContext": {
+        **GOOD_CONTAINER["securityContext"], "capabilities": {"add": ["NET_ADMIN"]}}}),
+        "k8s-hardened-containers", tags=False),
+    one("kubernetes:helm.sh/v3:Release", {"chart": "dcgm-exporter", "version": "4.1.1"},
+        {"chart": "dcgm-exporter", "version": "^4.1"}, "k8s-pinned-charts", tags=False),
     one("docker:index/container:Container", {"image": "minio/minio:RELEASE.2024", "user": "10001:10001"},
         {"image": "minio/minio:RELEASE.2024"}, "docker-containers-non-root", tags=False),
     one("docker:index/remoteImage:RemoteImage", {"name": "prom/prometheus:v2.55.0"}, {"name": "prom/prometheus"},

@@ -32,6 +32,8 @@ from infra.composition import (
 )
 from infra.config import PlatformConfig
 from infra.exports import EndpointExport, StackExports
+from infra.kubernetes_serving import ON_ENDPOINT, serve_on_kubernetes, serves_on
+from infra.targets.aws.kubernetes import eks_access
 
 
 def external_repository_arn(path: str) -> str:
@@ -101,16 +103,20 @@ def compose(cfg: PlatformConfig) -> StackExports:
     vpc = VpcArgs(subnet_ids=network.private_subnet_ids, security_group_ids=[network.workload_security_group_id])
     endpoints: dict[str, ModelEndpoint] = {}
     monitored: list[MonitoredEndpoint] = []
+    images = {}
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
+        images[plan.name] = plan.images(repository_url, built)
         if not cfg.serving:
             # First deploy: storage and registries (and the build tag pushed) before any SageMaker model,
             # which CreateModel would refuse while model.tar.gz or an image is missing (first-deploy runbook).
             continue
+        if not serves_on(cfg, plan.name, ON_ENDPOINT):
+            continue  # served on the cluster only (below)
         endpoint = ModelEndpoint(f"{plan.name}-endpoint", ModelEndpointArgs(
             service=plan.name, namer=namer,
-            slots=plan.slot_specs(plan.images(repository_url, built), lambda k: s3_uri(store.bucket_name, k)),
+            slots=plan.slot_specs(images[plan.name], lambda k: s3_uri(store.bucket_name, k)),
             bucket_arn=store.bucket_arn, model_prefix=plan.model_prefix,
             ecr_repository_arn=(external_repository_arn(plan.repository) if plan.external
                                 else registry.repository_arns[plan.repository]),
@@ -130,6 +136,10 @@ def compose(cfg: PlatformConfig) -> StackExports:
             baseline_constraints_uri=s3_uri(store.bucket_name, baselines["constraints.json"]),
             baseline_prefix=plan.model_prefix, model_monitor=cfg.monitoring.model_monitor, drift=plan.drift))
 
+    # `serving: false` holds back cluster workloads too: they read the same models and images.
+    on_cluster = serve_on_kubernetes(cfg, services if cfg.serving else (), images, lambda: eks_access(
+        cluster, namer, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn, kms_key_arn=key.key_arn,
+        alert_topic_arn=alerts.topic_arn, region=cfg.region, tags=platform_tags))
     monitoring = Monitoring("monitoring", MonitoringArgs(
         namer=namer, kms_key_arn=key.key_arn, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn,
         endpoints=tuple(monitored), topic_arn=alerts.topic_arn,
@@ -141,11 +151,13 @@ def compose(cfg: PlatformConfig) -> StackExports:
         region=cfg.region, artifact_bucket=store.bucket_name,
         repository_urls={plan.name: registry.repository_urls[plan.repository] for plan in in_registry},
         cluster_name=cluster.cluster_name, kubeconfig=cluster.kubeconfig,
-        endpoints={name: EndpointExport(name=ep.endpoint_name, invoke_url=ep.invoke_url, weights=ep.variant_weights,
-                                        extras={"arn": ep.endpoint_arn})
-                   for name, ep in endpoints.items()},
+        endpoints={**{name: ep for name, ep in on_cluster.items() if name not in endpoints},
+                   **{name: EndpointExport(name=ep.endpoint_name, invoke_url=ep.invoke_url, weights=ep.variant_weights,
+                                           extras={"arn": ep.endpoint_arn})
+                      for name, ep in endpoints.items()}},
         dashboard_url=monitoring.dashboard_url, alert_destination=alerts.topic_arn,
-        extras={"kmsKeyArn": key.key_arn, "vpcId": network.vpc_id, "alertTopicArn": alerts.topic_arn})
+        extras={"kmsKeyArn": key.key_arn, "vpcId": network.vpc_id, "alertTopicArn": alerts.topic_arn,
+                **({"kubernetesEndpoints": {n: ep.output() for n, ep in on_cluster.items()}} if on_cluster else {})})
 
 
 def _monitored_variant(variant: str, plan: ServicePlan) -> MonitoredVariant:

@@ -19,6 +19,7 @@ from components.aws.naming import check_aws_name
 from infra.composition import rollout_spec, stack_namer
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem, did_you_mean
+from infra.kubernetes_serving import ON_ENDPOINT, serves_on
 from infra.preflight import check_gpu_catalog
 from infra.targets.aws.build_tags import build_tag_problems
 
@@ -37,7 +38,9 @@ def check_aws(cfg: PlatformConfig) -> list[Problem]:
     """Problems with an AWS stack's config that only AWS's own catalog can tell."""
     problems: list[Problem] = []
     sagemaker = sagemaker_instance_types()
-    for svc_name, svc in cfg.services.items():
+    # SageMaker's rules bind only the services it serves; `target: kubernetes` ones run on the EKS cluster.
+    on_sagemaker = {name: svc for name, svc in cfg.services.items() if serves_on(cfg, name, ON_ENDPOINT)}
+    for svc_name, svc in on_sagemaker.items():
         for slot_name, slot in svc.slots.items():
             if slot.instance_type not in sagemaker:
                 hint = did_you_mean(slot.instance_type, sagemaker) or did_you_mean(f"ml.{slot.instance_type}",
@@ -50,9 +53,9 @@ def check_aws(cfg: PlatformConfig) -> list[Problem]:
         hint = did_you_mean(cfg.gpu.instance_type, ec2_instance_types())
         problems.append(Problem(f"{NAMESPACE}:gpu.instanceType",
                                 f"not an EC2 instance type (botocore InstanceType){hint}", cfg.gpu.instance_type))
-    if cfg.services and cfg.serving and (too_long := duration_problem(rollout_spec(cfg))):
+    if on_sagemaker and cfg.serving and (too_long := duration_problem(rollout_spec(cfg))):
         problems.append(Problem(f"{NAMESPACE}:rollout", too_long))
-    if cfg.services and cfg.environment == "prod" and not cfg.rollout.auto_rollback:
+    if on_sagemaker and cfg.environment == "prod" and not cfg.rollout.auto_rollback:
         problems.append(Problem(
             f"{NAMESPACE}:rollout.autoRollback", "prod keeps automatic rollback on: the provider forces a new "
             "endpoint when its auto_rollback_configuration changes (terraform-provider-aws "

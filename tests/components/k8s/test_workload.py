@@ -1,0 +1,98 @@
+"""The model service's manifests: hardened pods on the GPU pool, probes on the server's routes, weighted route."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from components.k8s import workload
+from components.k8s.workload import GpuPlacement, PodResources, ServiceWorkload
+from components.serving import SlotSpec
+from services.model_server import app
+from services.model_server.settings import DEFAULT_PORT
+
+
+def _workload(**overrides) -> ServiceWorkload:
+    slots = {"blue": SlotSpec("repo/svc:1.4.0", "s3://b/models/svc/7/model.tar.gz", "7", "ml.m5.large", 2, 90),
+             "green": SlotSpec("repo/svc:1.5.0", "s3://b/models/svc/8/model.tar.gz", "8", "ml.m5.large", 1, 10)}
+    args = {"service": "svc", "namespace": "svc", "slots": slots, "max_replicas": 4,
+            "placement": GpuPlacement({"mlops/node-role": "gpu"}, "nvidia.com/gpu", "true", "NoSchedule")}
+    return ServiceWorkload(**{**args, **overrides})
+
+
+def _pod(w, slot="blue"):
+    return workload.deployment(w, slot)["spec"]["template"]["spec"]
+
+
+def test_each_slot_runs_its_own_model_version_and_image():
+    w = _workload()
+    for slot, version in (("blue", "7"), ("green", "8")):
+        container = _pod(w, slot)["containers"][0]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert (env["MODEL_VERSION"], env["MODEL_URI"]) == (version, f"s3://b/models/svc/{version}/model.tar.gz")
+        assert container["image"] == w.slots[slot].image
+
+
+def test_pods_are_non_root_read_only_and_drop_every_capability():
+    container = _pod(_workload())["containers"][0]
+    ctx = container["securityContext"]
+    assert ctx["runAsNonRoot"] and ctx["runAsUser"] > 0 and ctx["readOnlyRootFilesystem"]
+    assert ctx["allowPrivilegeEscalation"] is False and ctx["capabilities"] == {"drop": ["ALL"]}
+    # The server writes its model cache under /tmp: a writable emptyDir, so the root filesystem stays read-only.
+    assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+
+
+def test_gpu_pods_request_a_gpu_and_go_only_to_the_tainted_gpu_pool():
+    pod = _pod(_workload())
+    resources = pod["containers"][0]["resources"]
+    assert resources["limits"]["nvidia.com/gpu"] == resources["requests"]["nvidia.com/gpu"] == "1"
+    assert pod["nodeSelector"] == {"mlops/node-role": "gpu"}
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true",
+                                   "effect": "NoSchedule"}]
+
+
+def test_a_cpu_only_service_neither_requests_gpus_nor_tolerates_the_taint():
+    pod = _pod(_workload(resources=PodResources(gpus=0)))
+    assert "nvidia.com/gpu" not in pod["containers"][0]["resources"]["limits"]
+    assert "tolerations" not in pod and "nodeSelector" not in pod
+
+
+def test_probes_use_the_model_servers_health_routes_on_its_port():
+    server_source = Path(app.__file__).read_text(encoding="utf-8")
+    container = _pod(_workload())["containers"][0]
+    assert container["ports"][0]["containerPort"] == DEFAULT_PORT
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        path = container[probe]["httpGet"]["path"]
+        assert f'self._add("{path}", "GET"' in server_source, f"{probe}: {path} is not a route of the model server"
+
+
+def test_the_route_splits_by_the_slot_weights():
+    w = _workload()
+    route = workload.http_route(w)
+    assert workload.route_weights(route, "svc") == {"blue": 90, "green": 10}
+    assert [ref["name"] for ref in route["spec"]["rules"][0]["backendRefs"]] == ["svc-blue", "svc-green"]
+
+
+def test_autoscaling_floor_is_the_slots_instance_count_and_ceiling_max_instances():
+    hpa = workload.autoscaler(_workload(), "blue")["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 4)
+
+
+def test_network_policy_admits_only_the_gateway_and_prometheus_namespaces():
+    policy = workload.network_policy(_workload())["spec"]
+    namespaces = [peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                  for rule in policy["ingress"] for peer in rule["from"]]
+    assert sorted(namespaces) == sorted([workload.GATEWAY_NAMESPACE, workload.MONITORING_NAMESPACE])
+    assert policy["policyTypes"] == ["Ingress"]
+
+
+def test_namespace_enforces_the_restricted_pod_security_profile():
+    labels = workload.namespace(_workload())["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+@pytest.mark.parametrize("slot", ["blue", "green"])
+def test_a_one_replica_slot_never_blocks_a_node_drain(slot):
+    assert workload.disruption_budget(_workload(), slot)["spec"] == {
+        "maxUnavailable": 1, "selector": {"matchLabels": {"mlops.dev/service": "svc", "mlops.dev/slot": slot}}}

@@ -1,0 +1,168 @@
+"""Kubernetes serving in the plans: routed weights equal the stack file's, a weight change touches the route
+alone, and the deploy-time failure classes of the Kubernetes provider are designed out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.k8s import workload
+from components.serving import deployed_slots
+from infra.plan.diff import diff_plans
+from infra.plan.engine import plan_stack
+from infra.stackfile import PROJECT_ROOT, stack_names
+
+NS = "mlops-platform"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+
+
+def _of(plan, type_):
+    return [r for r in plan.resources if r["type"] == type_]
+
+
+def _configured_services(stack: str) -> dict:
+    doc = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
+    return doc["config"].get(f"{NS}:services", {})
+
+
+@pytest.mark.parametrize("stack", stack_names())
+def test_routed_weights_equal_the_slot_weights_in_the_stack_file(stack, stack_plan):
+    """Read from the YAML itself (not the parsed config): what the operator wrote is what the route splits."""
+    routes = {r["inputs"]["metadata"]["name"]: r["inputs"] for r in _of(stack_plan(stack), ROUTE)}
+    on_cluster = {name: svc for name, svc in _configured_services(stack).items()
+                  if svc.get("target", "endpoint") in ("kubernetes", "both")}
+    assert set(routes) == set(on_cluster)
+    for name, svc in on_cluster.items():
+        weights = {slot: conf.get("weight", 0) for slot, conf in svc["slots"].items()}
+        deployed = deployed_slots(weights, svc.get("live", "blue"), svc.get("keepWarm", False))
+        assert workload.route_weights(routes[name], name) == {slot: weights[slot] for slot in deployed}
+
+
+def test_eks_dev_serves_a_service_on_kubernetes(stack_plan):
+    plan = stack_plan("eks-dev")
+    assert len(_of(plan, ROUTE)) == 1
+    assert plan.outputs["endpoints"]["fraud-detector"]["invokeUrl"].endswith("/fraud-detector/")
+    assert not [r for r in plan.resources if r["type"].startswith("aws:sagemaker")]
+
+
+def test_a_weight_change_is_a_plan_diff_of_the_route_alone(stack_plan, tmp_path):
+    text = (PROJECT_ROOT / "Pulumi.eks-dev.yaml").read_text(encoding="utf-8")
+    assert text.count("weight: 80") == 1 and text.count("weight: 20") == 1
+    moved = tmp_path / "Pulumi.eks-dev.yaml"
+    moved.write_text(text.replace("weight: 80", "weight: 50").replace("weight: 20", "weight: 50"), encoding="utf-8")
+    diff = diff_plans(stack_plan("eks-dev"), plan_stack("eks-dev", config_file=Path(moved)))
+    assert (diff.added, diff.removed) == ([], [])
+    assert [(c.type, c.action) for c in diff.changed] == [(ROUTE, "update")]
+    assert {v.path for v in diff.changed[0].values} == {"inputs.spec.rules[0].backendRefs[0].weight",
+                                                        "inputs.spec.rules[0].backendRefs[1].weight"}
+
+
+def test_the_provider_is_replaced_only_when_the_cluster_is(stack_plan):
+    """pulumi/pulumi-kubernetes#1148, #4019: without clusterIdentifier a kubeconfig unknown at preview (any
+    EKS cluster update) replaces the provider and with it every object on the cluster."""
+    (provider,) = _of(stack_plan("eks-dev"), "pulumi:providers:kubernetes")
+    assert provider["inputs"]["clusterIdentifier"] == "mlopsk8s-dev-eks-gpu"
+
+
+def test_deployments_leave_replicas_to_the_hpa_and_wait_for_a_gpu_node(stack_plan):
+    """The provider's default readiness wait is 10 minutes (pulumi-kubernetes docs, Deployment await logic);
+    a pod on a min-0 GPU pool waits for the autoscaler, node boot and image pull first."""
+    for deployment in _of(stack_plan("eks-dev"), "kubernetes:apps/v1:Deployment"):
+        assert deployment["ignoreChanges"] == ["spec.replicas"]
+        assert deployment["customTimeouts"] == {"create": "30m", "update": "30m"}
+
+
+def test_objects_wait_for_the_charts_that_bring_their_crds(stack_plan):
+    """A custom resource applied before its CRD fails (`no matches for kind`): each depends on its chart."""
+    plan = stack_plan("eks-dev")
+    releases = {r["urn"]: r["inputs"]["chart"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")}
+    needs = {"HTTPRoute": "gateway-helm", "Gateway": "gateway-helm", "ServiceMonitor": "kube-prometheus-stack",
+             "PrometheusRule": "kube-prometheus-stack"}
+    by_urn = {r["urn"]: r for r in plan.resources}
+    for resource in plan.resources:
+        kind = resource["inputs"].get("kind") if resource["type"].startswith("kubernetes:") else None
+        if kind in needs:
+            charts = set()
+            pending = list(resource["dependencies"])
+            while pending:  # through the ModelService's dependency on the Gateway
+                urn = pending.pop()
+                charts.add(releases.get(urn, ""))
+                pending += by_urn[urn]["dependencies"] if urn in by_urn and urn not in releases else []
+            assert any(c.endswith(needs[kind]) for c in charts), (resource["name"], charts)
+
+
+def test_the_model_role_reads_its_models_and_writes_its_capture_only(stack_plan):
+    plan = stack_plan("eks-dev")
+    policy = json.loads(next(r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-policy")
+                        ["inputs"]["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    bucket = "arn:aws:s3:::mlopsk8s-dev-eks-artifacts-123456789012-us-east-1"
+    assert by_sid["ReadModels"]["Resource"] == f"{bucket}/models/fraud-detector/*"
+    assert by_sid["WriteCapture"]["Resource"] == f"{bucket}/data-capture/fraud-detector/kubernetes/*"
+    writes = [s for s in policy["Statement"] if any(a.startswith("s3:Put") for a in s["Action"])]
+    assert writes == [by_sid["WriteCapture"]]
+    trust = next(r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-role")
+    assert "system:serviceaccount:fraud-detector:fraud-detector" in trust["inputs"]["assumeRolePolicy"]
+    (account,) = [r for r in plan.resources if r["type"] == "kubernetes:core/v1:ServiceAccount"]
+    assert account["inputs"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
+        "mlopsk8s-dev-eks-k8s-serve-fraud-detector")
+
+
+def test_model_servers_capture_predictions_where_the_role_may_write(stack_plan):
+    """dev captures every request (monitoring.dataCapturePercent default); the drift monitor reads them."""
+    for deployment in _of(stack_plan("eks-dev"), "kubernetes:apps/v1:Deployment"):
+        env = {e["name"]: e["value"] for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["CAPTURE_DESTINATION"] == ("s3://mlopsk8s-dev-eks-artifacts-123456789012-us-east-1/"
+                                              "data-capture/fraud-detector/kubernetes")
+        assert env["CAPTURE_SAMPLE_PERCENT"] == "100"
+
+
+def test_a_service_on_both_targets_gets_a_sagemaker_endpoint_and_a_route(tmp_path):
+    """`target: both`: the endpoint export stays SageMaker's; the cluster's is under `kubernetesEndpoints`."""
+    doc = yaml.safe_load((PROJECT_ROOT / "Pulumi.eks-dev.yaml").read_text(encoding="utf-8"))
+    doc["config"][f"{NS}:services"]["fraud-detector"]["target"] = "both"
+    both = tmp_path / "Pulumi.eks-dev.yaml"
+    both.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    plan = plan_stack("eks-dev", config_file=both)
+    assert len(_of(plan, "aws:sagemaker/endpoint:Endpoint")) == 1 and len(_of(plan, ROUTE)) == 1
+    assert plan.outputs["endpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
+    assert "arn" in plan.outputs["endpoints"]["fraud-detector"]
+    assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
+    # one image build serves both
+    assert len(_of(plan, "docker:index/image:Image")) == 1
+
+
+def test_the_autoscaler_may_resize_only_this_clusters_node_groups(stack_plan):
+    """kubernetes/autoscaler cloudprovider/aws/README.md: restrict SetDesiredCapacity / Terminate by the
+    `k8s.io/cluster-autoscaler/<cluster>` tag; DescribeNodegroup lets it scale a min-0 group from zero."""
+    plan = stack_plan("eks-dev")
+    role = next(r for r in plan.resources if r["name"] == "autoscaler-identity-policy")
+    policy = json.loads(role["inputs"]["policy"])
+    scale = next(s for s in policy["Statement"] if "autoscaling:SetDesiredCapacity" in s["Action"])
+    owned = "aws:ResourceTag/k8s.io/cluster-autoscaler/mlopsk8s-dev-eks-gpu"
+    assert scale["Condition"] == {"StringEquals": {owned: "owned"}}
+    assert any("eks:DescribeNodegroup" in s["Action"] for s in policy["Statement"])
+    (release,) = [r["inputs"] for r in plan.resources if r["type"] == "kubernetes:helm.sh/v3:Release"
+                  and r["inputs"]["chart"] == "cluster-autoscaler"]
+    assert release["values"]["image"]["tag"] == "v1.33.1"  # the cluster's minor version
+    assert release["values"]["autoDiscovery"]["clusterName"] == "mlopsk8s-dev-eks-gpu"
+
+
+def test_the_route_moves_weights_only_after_the_slots_it_names_are_ready(stack_plan):
+    """Pulumi waits for a Deployment's readiness before dependents update; a route updated in parallel with a
+    slot that is coming back would send it traffic while its pods wait for a GPU node."""
+    plan = stack_plan("eks-dev")
+    (route,) = _of(plan, ROUTE)
+    deployments = {r["urn"] for r in _of(plan, "kubernetes:apps/v1:Deployment")}
+    assert len(deployments) == 2 and deployments <= set(route["dependencies"])
+
+
+def test_the_cluster_enforces_network_policies(stack_plan):
+    """EKS accepts NetworkPolicy objects but enforces them only when the vpc-cni add-on's configuration sets
+    `enableNetworkPolicy` (docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html)."""
+    (addon,) = [r for r in stack_plan("eks-dev").resources if r["type"] == "aws:eks/addon:Addon"
+                and r["inputs"]["addonName"] == "vpc-cni"]
+    assert json.loads(addon["inputs"]["configurationValues"]) == {"enableNetworkPolicy": "true"}
