@@ -199,7 +199,7 @@ class ServiceConfig(Section):
     mirror_percent: int = Field(
         0, ge=0, le=50, description="Share of live requests also sent to the non-live slot, responses discarded "
         "(shadow testing), percent. Azure ML mirror traffic (at most 50); the non-live slot must be at weight 0 with "
-        "keepWarm: true. Other targets do not mirror yet.")
+        "keepWarm: true. Other targets refuse it (exit 2).")
     target: ServingTarget = Field(
         "endpoint", description="Where the slots serve: the cloud's managed `endpoint` (SageMaker, Vertex, Azure ML), "
         "`kubernetes` (Deployments on the stack's GPU cluster, docs/kubernetes-serving.md) or `both`.")

@@ -54,6 +54,8 @@ class Target:
     """Optional keys the target's composition reads itself as secrets (`pulumi config set --secret KEY VALUE`),
     e.g. `mlops-platform:artifactStorePassword` on local; the shared structure does not list them."""
     serving_toggle: bool = False
+    mirrors: bool = False
+    """The composition mirrors live traffic to the idle slot (`services.<svc>.mirrorPercent`); others refuse it."""
     """The composition honours `serving: false` (declares no endpoints); others refuse the setting."""
     kubernetes: Callable[..., Any] | None = None
     """Builds the `infra.kubernetes_serving.ClusterAccess` of the target's GPU cluster (kubeconfig + identity
@@ -139,6 +141,10 @@ def load_platform_config(values: Mapping[str, Any], source: str, stack: str = ""
                              f"required on {target.cloud} (no default instance type there)")
                      for name, svc in cfg.services.items() for slot_name, slot in svc.slots.items()
                      if not slot.instance_type]
+    if cfg is not None and target is not None and not target.mirrors:
+        problems += [Problem(f"{NAMESPACE}:services.{name}.mirrorPercent", f"{target.cloud} does not mirror traffic "
+                             "yet (Azure ML does); remove the key", svc.mirror_percent)
+                     for name, svc in cfg.services.items() if svc.mirror_percent]
     if cfg is not None and target is not None and not cfg.serving and not target.serving_toggle:
         problems.append(Problem(f"{NAMESPACE}:serving", f"only a target that can hold back its endpoints accepts "
                                 f"false, and {target.cloud!r} cannot yet; remove the key", False))

@@ -144,3 +144,19 @@ def test_a_targets_secret_keys_are_its_own_and_unknown_elsewhere():
     assert _load(**{f"{NS}:cloud": "local", f"{NS}:services": container_slots, **password}).cloud == "local"
     lines = _errors(**{f"{NS}:cloud": "aws", "aws:region": "us-east-1", **password})
     assert len(lines) == 1 and "mlops-platform:artifactStorePassword" in lines[0] and "unknown key" in lines[0]
+
+
+@pytest.mark.parametrize("cloud", ["aws", "gcp", "local"])
+def test_mirror_traffic_is_refused_where_the_target_does_not_mirror(cloud):
+    """Only Azure ML mirrors traffic; elsewhere `mirrorPercent` would be accepted and silently do nothing."""
+    mirrored = STACK[f"{NS}:services"].replace('"fraud": {', '"fraud": {"keepWarm": true, "mirrorPercent": 10, ', 1)
+    if cloud == "local":
+        mirrored = mirrored.replace('"instanceType": "ml.m5.large", ', "")
+    provider = {"aws": {"aws:region": "us-east-1"}, "gcp": {"gcp:project": "mlops-demo", "gcp:region": "europe-west4"},
+                "local": {}}[cloud]
+    if cloud == "gcp":
+        mirrored = mirrored.replace("ml.m5.large", "n1-standard-4")
+    lines = _errors(**{f"{NS}:cloud": cloud, f"{NS}:services": mirrored, **provider})
+    assert [line for line in lines if "mirrorPercent" in line] == [
+        f"Pulumi.test.yaml: {NS}:services.fraud.mirrorPercent = 10: {cloud} does not mirror traffic yet (Azure ML "
+        "does); remove the key"]

@@ -9,4 +9,4 @@ from infra.targets.azure.preflight import check_azure
 
 TARGET = register(Target(cloud="azure", provider_keys=("azure-native:location",), region_key="azure-native:location",
                          preflight=check_azure, regions=azure_locations, compose=compose,
-                         default_instance_type=DEFAULT_SERVING_TYPE))
+                         default_instance_type=DEFAULT_SERVING_TYPE, mirrors=True))
