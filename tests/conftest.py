@@ -79,3 +79,17 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, moto_endpoint: str)
     for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(key, raising=False)
     return moto_endpoint
+
+
+@pytest.fixture(scope="module")
+def gcs_emulator() -> Iterator[str]:
+    """A GCS emulator on 127.0.0.1 (in memory) per test module (trainer and drift monitor gs:// tests)."""
+    from gcp_storage_emulator.server import create_server
+
+    port = free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

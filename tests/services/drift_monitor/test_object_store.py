@@ -7,7 +7,6 @@ capture prefix directly (real HTTP, real SDK clients, configured by the standard
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,7 +16,6 @@ import pytest
 
 from services.drift_monitor.cli import main
 from tests.services.drift_monitor.conftest import capture_record, normal_tables, write_csv
-from tests.services.ports import free_port
 
 NAMES = ("a", "b", "c")
 
@@ -72,20 +70,6 @@ def test_unusable_prefix_exits_2_naming_it(
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert current in err and expected in err
-
-
-@pytest.fixture(scope="module")
-def gcs_emulator() -> Iterator[str]:
-    """A GCS emulator on 127.0.0.1 (in memory) for this module; stopped afterwards."""
-    from gcp_storage_emulator.server import create_server
-
-    port = free_port()
-    server = create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 def test_gcs_baseline_and_capture_prefix(

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ import pytest
 
 from services.trainer import UploadError, destination, upload_artifacts
 from services.trainer.cli import main
-from tests.services.ports import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 VERSION_FILES = ["baseline.csv", "constraints.json", "model.tar.gz", "statistics.json"]
@@ -144,20 +142,6 @@ def test_unusable_destination_is_rejected_before_training(
     assert main(["--out", str(out), "--no-mlflow", *args]) == 2
     assert hint in capsys.readouterr().err
     assert not out.exists()
-
-
-@pytest.fixture(scope="module")
-def gcs_emulator() -> Iterator[str]:
-    """A GCS emulator on 127.0.0.1 (in memory) for this module; stopped afterwards."""
-    from gcp_storage_emulator.server import create_server
-
-    port = free_port()
-    server = create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 def test_gcs_publish_writes_the_same_layout(
