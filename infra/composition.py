@@ -22,6 +22,22 @@ from components.serving import RolloutSpec, SlotSpec
 from infra.config import PlatformConfig
 from infra.config_sections import ServiceConfig
 
+ON_ENDPOINT = ("endpoint", "both")
+"""`services.<svc>.target` values served by the cloud's managed endpoint (SageMaker, Vertex AI, Azure ML)."""
+ON_KUBERNETES = ("kubernetes", "both")
+"""`services.<svc>.target` values served on the stack's GPU cluster (infra/kubernetes_serving.py)."""
+
+
+def serves_on(cfg: PlatformConfig, service: str, targets: tuple[str, ...]) -> bool:
+    """Whether `service` is served by one of `targets` (ON_ENDPOINT / ON_KUBERNETES)."""
+    return cfg.services[service].target in targets
+
+
+def on_kubernetes(cfg: PlatformConfig) -> bool:
+    """Whether any service is served on the cluster (only then is the Kubernetes machinery imported)."""
+    return any(serves_on(cfg, name, ON_KUBERNETES) for name in cfg.services)
+
+
 MODEL_FILE = "model.tar.gz"
 BASELINE_FILES = ("statistics.json", "constraints.json")
 """What the trainer writes next to each model version (services/trainer)."""

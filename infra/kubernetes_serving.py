@@ -31,16 +31,14 @@ from components.k8s.observability import (
 )
 from components.k8s.workload import MONITORING_NAMESPACE, GpuPlacement, ServiceWorkload
 from components.serving import deployed_slots
-from infra.composition import ServicePlan, alert_thresholds, rollout_spec
+from infra.composition import ON_KUBERNETES, ServicePlan, alert_thresholds, rollout_spec, serves_on
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem
 from infra.exports import EndpointExport
 
-ON_KUBERNETES = ("kubernetes", "both")
 CAPTURE_PREFIX = "data-capture/{service}/kubernetes"
 """Where a service's model servers on the cluster write captured predictions (next to SageMaker's capture of the
 same service under `data-capture/<service>`, apart from it, for the drift monitor to read)."""
-ON_ENDPOINT = ("endpoint", "both")
 
 
 @dataclass(frozen=True)
@@ -79,10 +77,6 @@ class ClusterAccess:
     """The node autoscaler to install (None where the cloud scales GPU pools itself)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What must exist before anything is applied to the cluster (e.g. the node groups)."""
-
-
-def serves_on(cfg: PlatformConfig, service: str, targets: tuple[str, ...]) -> bool:
-    return cfg.services[service].target in targets
 
 
 def controlled(cfg: PlatformConfig) -> bool:

@@ -161,7 +161,9 @@ def load_platform_config(values: Mapping[str, Any], source: str, stack: str = ""
 
 def _kubernetes_problems(cfg: PlatformConfig, target: Target) -> list[Problem]:
     if target.kubernetes is not None:
-        from infra.kubernetes_serving import config_problems  # the Kubernetes SDK only for clouds that serve there
+        if not any(svc.target != "endpoint" for svc in cfg.services.values()):
+            return []
+        from infra.kubernetes_serving import config_problems  # the Kubernetes SDK only for stacks that serve there
 
         return config_problems(cfg)
     return [Problem(f"{NAMESPACE}:services.{name}.target", f"{target.cloud} has no Kubernetes serving wired yet; "

@@ -22,18 +22,19 @@ from components.aws.model_endpoint import DataCaptureArgs, ModelEndpoint, ModelE
 from components.aws.monitoring import AlarmThresholds, MonitoredEndpoint, MonitoredVariant, Monitoring, MonitoringArgs
 from components.aws.network import Network, NetworkArgs
 from infra.composition import (
+    ON_ENDPOINT,
     ServicePlan,
     alert_thresholds,
     alert_webhook,
     build_image,
+    on_kubernetes,
     plan_services,
     rollout_spec,
+    serves_on,
     stack_namer,
 )
 from infra.config import PlatformConfig
 from infra.exports import EndpointExport, StackExports
-from infra.kubernetes_serving import ON_ENDPOINT, serve_on_kubernetes, serves_on
-from infra.targets.aws.kubernetes import eks_access
 
 
 def external_repository_arn(path: str) -> str:
@@ -136,10 +137,16 @@ def compose(cfg: PlatformConfig) -> StackExports:
             baseline_constraints_uri=s3_uri(store.bucket_name, baselines["constraints.json"]),
             baseline_prefix=plan.model_prefix, model_monitor=cfg.monitoring.model_monitor, drift=plan.drift))
 
-    # `serving: false` holds back cluster workloads too: they read the same models and images.
-    on_cluster = serve_on_kubernetes(cfg, services if cfg.serving else (), images, lambda: eks_access(
-        cluster, namer, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn, kms_key_arn=key.key_arn,
-        alert_topic_arn=alerts.topic_arn, region=cfg.region, tags=platform_tags))
+    on_cluster: dict[str, EndpointExport] = {}
+    # `serving: false` holds back cluster workloads too: they read the same models and images. The Kubernetes
+    # machinery (pulumi_kubernetes and the k8s components) is imported only by stacks that serve there.
+    if cfg.serving and on_kubernetes(cfg):
+        from infra.kubernetes_serving import serve_on_kubernetes
+        from infra.targets.aws.kubernetes import eks_access
+
+        on_cluster = serve_on_kubernetes(cfg, services, images, lambda: eks_access(
+            cluster, namer, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn, kms_key_arn=key.key_arn,
+            alert_topic_arn=alerts.topic_arn, region=cfg.region, tags=platform_tags))
     monitoring = Monitoring("monitoring", MonitoringArgs(
         namer=namer, kms_key_arn=key.key_arn, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn,
         endpoints=tuple(monitored), topic_arn=alerts.topic_arn,
