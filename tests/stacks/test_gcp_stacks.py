@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from components.gcp.model_endpoint import HEALTH_ROUTE, PORT, PREDICT_ROUTE
+from infra.plan.diff import diff_plans
+from infra.plan.engine import plan_stack
+from infra.stackfile import PROJECT_ROOT
 from services.model_server.settings import Settings
 
 
@@ -152,3 +156,27 @@ def test_planning_a_gcp_stack_never_imports_the_vertex_ai_sdk():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _variant(tmp_path, stack, edit):
+    config = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())
+    edit(config["config"])
+    path = tmp_path / f"Pulumi.{stack}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_a_new_gpu_minimum_updates_the_node_pools_in_place(prod, tmp_path):
+    """`initial_node_count` is `ForceNew: true` in hashicorp/terraform-provider-google
+    google/services/container/resource_container_node_pool.go ("Changing this will force recreation of the
+    resource"), and the regional pool derives it from `gpu.minNodes`: without `ignoreChanges` raising the minimum
+    from 1 to 4 would delete the GPU pool (its name is set, so delete-first) and drain every node on it."""
+    def raise_minimum(config):
+        config["mlops-platform:gpu"]["minNodes"] = 4
+    moved = plan_stack("gcp-prod", config_file=_variant(tmp_path, "gcp-prod", raise_minimum))
+    diff = diff_plans(prod, moved)
+    pools = {c.name: c for c in diff.changed if c.type == "gcp:container/nodePool:NodePool"}
+    assert set(pools) == {"gpu-gpu"}, sorted(pools)
+    assert pools["gpu-gpu"].action == "update", (pools["gpu-gpu"].action, pools["gpu-gpu"].replace_reasons)
+    assert not diff.of_action("replace"), [c.name for c in diff.of_action("replace")]
+    assert _one(moved, ":NodePool", "gpu")["inputs"]["autoscaling"]["totalMinNodeCount"] == 4
