@@ -1,6 +1,7 @@
 """GpuCluster (GKE): a VPC-native cluster with a system pool and a GPU pool; regional and fully private in prod.
 
-- Location: the region in prod (control plane and nodes over three zones), one zone in dev.
+- Location: the region in prod (control plane and nodes over three zones), one zone in dev: the region's
+  first zone (`zone_of`: `-a`, or `-b` where the region has no `-a` zone, as europe-west1 and us-east1).
 - Private nodes always; prod also makes the control plane private (`enable_private_endpoint`); dev reaches a
   public endpoint only from `authorized_cidrs`. Workload Identity (`<project>.svc.id.goog`), shielded nodes
   with secure boot, GKE metadata server, a release channel, the default pool removed (pools are managed apart,
@@ -68,7 +69,7 @@ class GpuCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:gcp:GpuCluster", name, None, opts)
-        location = args.region if args.regional else f"{args.region}-a"
+        location = args.region if args.regional else zone_of(args.region)
         cluster = gcp.container.Cluster(
             f"{name}-cluster", name=args.names.name("gpu", limit=40), project=args.project, location=location,
             network=args.network_id, subnetwork=args.subnet_id, networking_mode="VPC_NATIVE",
@@ -125,6 +126,16 @@ class GpuCluster(pulumi.ComponentResource):
                                                                  cluster.master_auth.cluster_ca_certificate)
                                                .apply(lambda v: kubeconfig(*v)))
         self.register_outputs({"cluster_name": cluster.name})
+
+
+FIRST_ZONE = {"europe-west1": "europe-west1-b", "us-east1": "us-east1-b"}
+"""Regions with no `-a` zone: europe-west1 and us-east1 have b, c and d
+(cloud.google.com/compute/docs/regions-zones)."""
+
+
+def zone_of(region: str) -> str:
+    """The zone a zonal (dev) cluster lives in: the region's first zone, `<region>-a` unless it has none."""
+    return FIRST_ZONE.get(region, f"{region}-a")
 
 
 REGION_ZONES = 3

@@ -180,3 +180,16 @@ def test_a_new_gpu_minimum_updates_the_node_pools_in_place(prod, tmp_path):
     assert pools["gpu-gpu"].action == "update", (pools["gpu-gpu"].action, pools["gpu-gpu"].replace_reasons)
     assert not diff.of_action("replace"), [c.name for c in diff.of_action("replace")]
     assert _one(moved, ":NodePool", "gpu")["inputs"]["autoscaling"]["totalMinNodeCount"] == 4
+
+
+@pytest.mark.parametrize(("region", "zone"), [("europe-west1", "europe-west1-b"), ("us-east1", "us-east1-b"),
+                                              ("us-central1", "us-central1-a")])
+def test_a_dev_cluster_lives_in_a_zone_its_region_has(tmp_path, region, zone):
+    """europe-west1 and us-east1 have zones b, c and d and no `-a` (cloud.google.com/compute/docs/regions-zones;
+    `gcloud compute zones list`): a zonal cluster placed at `<region>-a` fails on create with "Zone ... not
+    found" in two of Google's busiest regions."""
+    def move(config):
+        config["gcp:region"] = region
+    plan = plan_stack("gcp-dev", config_file=_variant(tmp_path, "gcp-dev", move))
+    assert _one(plan, ":Cluster")["inputs"]["location"] == zone
+    assert {p["inputs"]["location"] for p in _all(plan, ":NodePool")} == {zone}
