@@ -64,6 +64,7 @@ class GpuClusterArgs:
 
 
 class GpuCluster(pulumi.ComponentResource):
+    cluster: gcp.container.Cluster
     cluster_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
 
@@ -121,6 +122,8 @@ class GpuCluster(pulumi.ComponentResource):
                     .NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(gpu_driver_version="DEFAULT"))],
                 taints=[GPU_TAINT], labels={"pool": "gpu"}, **common),
             opts=pool_opts)
+        self.cluster = cluster
+        """The GKE cluster (its creation also creates the project's Workload Identity pool)."""
         self.cluster_name = cluster.name
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(cluster.name, cluster.endpoint,
                                                                  cluster.master_auth.cluster_ca_certificate)

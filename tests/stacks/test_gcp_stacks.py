@@ -193,3 +193,13 @@ def test_a_dev_cluster_lives_in_a_zone_its_region_has(tmp_path, region, zone):
     plan = plan_stack("gcp-dev", config_file=_variant(tmp_path, "gcp-dev", move))
     assert _one(plan, ":Cluster")["inputs"]["location"] == zone
     assert {p["inputs"]["location"] for p in _all(plan, ":NodePool")} == {zone}
+
+
+def test_workload_identity_bindings_wait_for_the_cluster_that_creates_the_pool(dev, prod):
+    """`<project>.svc.id.goog` exists only once a cluster with Workload Identity does: on a fresh project a
+    binding set earlier fails with "Error 400: Identity Pool does not exist (<project>.svc.id.goog)"
+    (googleforgames/global-multiplayer-demo#39, terraform-google-modules/terraform-google-kubernetes-engine#916)."""
+    for plan in (dev, prod):
+        binding = _one(plan, "serviceaccount/iAMMember:IAMMember")
+        assert _one(plan, ":Cluster")["urn"] in binding["dependencies"]
+        assert binding["urn"].endswith("mlops:gcp:Identity$gcp:serviceaccount/iAMMember:IAMMember::identity-drift-wi")
