@@ -1,6 +1,7 @@
 """GpuCluster (GKE): a VPC-native cluster with a system pool and a GPU pool; regional and fully private in prod.
 
-- Location: the region in prod (control plane and nodes over three zones), one zone in dev.
+- Location: the region in prod (control plane and nodes over three zones), one zone in dev: the region's
+  first zone (`zone_of`: `-a`, or `-b` where the region has no `-a` zone, as europe-west1 and us-east1).
 - Private nodes always; prod also makes the control plane private (`enable_private_endpoint`); dev reaches a
   public endpoint only from `authorized_cidrs`. Workload Identity (`<project>.svc.id.goog`), shielded nodes
   with secure boot, GKE metadata server, a release channel, the default pool removed (pools are managed apart,
@@ -10,7 +11,9 @@
 - GPU pool: `guest_accelerators` from the GPU catalog (or an explicit machine type), drivers installed by
   GKE (`gpu_driver_version=DEFAULT`), a `nvidia.com/gpu` taint so only GPU workloads land there, autoscaling
   between the total bounds (`total_*`: the same meaning for zonal and regional pools), spot in dev; the initial
-  count is per zone, so a regional pool starts with the total minimum spread over its zones.
+  count is per zone, so a regional pool starts with the total minimum spread over its zones. That count is
+  create-only (`initial_node_count` is ForceNew in resource_container_node_pool.go), so the pools ignore later
+  changes to it: a new `gpu.minNodes` moves the autoscaling bounds in place instead of replacing the pool.
 - Kubernetes secrets encrypted at the application layer with the `cluster` key (`database_encryption`).
 - Node service account from `Identity` (`gke-nodes`), never the Compute Engine default (editor).
 """
@@ -61,13 +64,13 @@ class GpuClusterArgs:
 
 
 class GpuCluster(pulumi.ComponentResource):
+    cluster: gcp.container.Cluster
     cluster_name: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:gcp:GpuCluster", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        location = args.region if args.regional else f"{args.region}-a"
+        location = args.region if args.regional else zone_of(args.region)
         cluster = gcp.container.Cluster(
             f"{name}-cluster", name=args.names.name("gpu", limit=40), project=args.project, location=location,
             network=args.network_id, subnetwork=args.subnet_id, networking_mode="VPC_NATIVE",
@@ -96,13 +99,16 @@ class GpuCluster(pulumi.ComponentResource):
                   "workload_metadata_config": gcp.container.NodePoolNodeConfigWorkloadMetadataConfigArgs(
                       mode="GKE_METADATA")}
         management = gcp.container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True)
+        # `initial_node_count` is ForceNew in the provider: without this, changing `gpu.minNodes` would delete and
+        # re-create the pool. The autoscaler owns the node count after creation.
+        pool_opts = pulumi.ResourceOptions(parent=self, ignore_changes=["initialNodeCount"])
         gcp.container.NodePool(
             f"{name}-system", name="system", project=args.project, location=location, cluster=cluster.name,
             initial_node_count=1, management=management,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(total_min_node_count=1, total_max_node_count=3,
                                                                location_policy="BALANCED"),
             node_config=gcp.container.NodePoolNodeConfigArgs(machine_type="e2-standard-4", disk_size_gb=50,
-                                                             labels={"pool": "system"}, **common), opts=child)
+                                                             labels={"pool": "system"}, **common), opts=pool_opts)
         gcp.container.NodePool(
             f"{name}-gpu", name="gpu", project=args.project, location=location, cluster=cluster.name,
             initial_node_count=initial_nodes(args.min_nodes, args.regional), management=management,
@@ -115,12 +121,24 @@ class GpuCluster(pulumi.ComponentResource):
                     gpu_driver_installation_config=gcp.container
                     .NodePoolNodeConfigGuestAcceleratorGpuDriverInstallationConfigArgs(gpu_driver_version="DEFAULT"))],
                 taints=[GPU_TAINT], labels={"pool": "gpu"}, **common),
-            opts=child)
+            opts=pool_opts)
+        self.cluster = cluster
+        """The GKE cluster (its creation also creates the project's Workload Identity pool)."""
         self.cluster_name = cluster.name
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(cluster.name, cluster.endpoint,
                                                                  cluster.master_auth.cluster_ca_certificate)
                                                .apply(lambda v: kubeconfig(*v)))
         self.register_outputs({"cluster_name": cluster.name})
+
+
+FIRST_ZONE = {"europe-west1": "europe-west1-b", "us-east1": "us-east1-b"}
+"""Regions with no `-a` zone: europe-west1 and us-east1 have b, c and d
+(cloud.google.com/compute/docs/regions-zones)."""
+
+
+def zone_of(region: str) -> str:
+    """The zone a zonal (dev) cluster lives in: the region's first zone, `<region>-a` unless it has none."""
+    return FIRST_ZONE.get(region, f"{region}-a")
 
 
 REGION_ZONES = 3

@@ -64,7 +64,8 @@ class IdentityArgs:
     """Artifact Registry repository id (readers are granted on it)."""
     region: str
     workload_identity: bool = True
-    """Bind Kubernetes service accounts (needs a cluster with Workload Identity, i.e. the stack's GKE)."""
+    """Bind Kubernetes service accounts (needs a cluster with Workload Identity, i.e. the stack's GKE: the bindings
+    are made by `bind_workload_identity(cluster)` once it exists)."""
     workloads: Mapping[str, Workload] | None = None
     """Default: `WORKLOADS`."""
 
@@ -76,6 +77,8 @@ class Identity(pulumi.ComponentResource):
         super().__init__("mlops:gcp:Identity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.emails = {}
+        self._name, self._project = name, args.project
+        self._in_cluster: list[tuple[str, gcp.serviceaccount.Account, str]] = []
         for workload, spec in (args.workloads or WORKLOADS).items():
             account = gcp.serviceaccount.Account(
                 f"{name}-{workload}", account_id=args.names.service_account(workload), project=args.project,
@@ -92,8 +95,20 @@ class Identity(pulumi.ComponentResource):
                     f"{name}-{workload}-pull", project=args.project, location=args.region, repository=args.repository,
                     role="roles/artifactregistry.reader", member=member, opts=child)
             if spec.kubernetes_service_account and args.workload_identity:
-                gcp.serviceaccount.IAMMember(
-                    f"{name}-{workload}-wi", service_account_id=account.name, role="roles/iam.workloadIdentityUser",
-                    member=f"serviceAccount:{args.project}.svc.id.goog[{spec.kubernetes_service_account}]", opts=child)
+                self._in_cluster.append((workload, account, spec.kubernetes_service_account))
             self.emails[workload] = account.email
         self.register_outputs({"emails": self.emails})
+
+    def bind_workload_identity(self, cluster: pulumi.Resource) -> None:
+        """Let the in-cluster workloads impersonate their accounts, once `cluster` (with Workload Identity) exists.
+
+        The pool `<project>.svc.id.goog` exists only after the project's first cluster with Workload Identity:
+        a binding set before fails with "Identity Pool does not exist" (googleforgames/global-multiplayer-demo#39,
+        terraform-google-modules/terraform-google-kubernetes-engine#916), and the cluster itself needs the nodes'
+        account from here, so the bindings come in this second step.
+        """
+        for workload, account, kubernetes_account in self._in_cluster:
+            gcp.serviceaccount.IAMMember(
+                f"{self._name}-{workload}-wi", service_account_id=account.name, role="roles/iam.workloadIdentityUser",
+                member=f"serviceAccount:{self._project}.svc.id.goog[{kubernetes_account}]",
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]))

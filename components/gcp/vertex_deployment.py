@@ -5,9 +5,11 @@ Why a dynamic resource: the provider has no resource for a deployed model (hashi
 (GoogleCloudPlatform/magic-modules#12110). This resource calls Google's `google-cloud-aiplatform` (`aiplatform_v1`
 EndpointService / ModelService) in the order Vertex requires:
 
-1. per slot whose spec changed (image, model, machine, replicas, service account: `slot_revision`): find the
+1. per slot whose spec changed (image, model, machine, service account: `slot_revision`): find the
    model uploaded for that spec (label `mlops-spec`) or upload it, then deploy it with no traffic
-   (`deploy_model` with an empty `traffic_split` leaves the endpoint's split untouched);
+   (`deploy_model` with an empty `traffic_split` leaves the endpoint's split untouched); a slot whose only
+   change is its min/max replicas is scaled in place (`mutate_deployed_model`), keeping its deployed model id
+   and never needing twice its GPUs;
 2. set the split, naming only deployed models (slot weights -> deployed model ids);
 3. undeploy every deployed model the split no longer names (a model with traffic cannot be undeployed, so
    this comes after the split), and delete its uploaded model.
@@ -42,7 +44,9 @@ UNDEPLOY_TIMEOUT_S = 1800
 IDENTITY = ("project", "region", "endpoint")
 """Inputs that name the endpoint: a change means another endpoint (replace)."""
 SLOT_KEYS = ("image", "artifactUri", "modelUri", "modelVersion", "machineType", "acceleratorType",
-             "acceleratorCount", "minReplicas", "maxReplicas", "serviceAccount", "predictRoute", "healthRoute", "port")
+             "acceleratorCount", "serviceAccount", "predictRoute", "healthRoute", "port")
+SCALE_KEYS = ("minReplicas", "maxReplicas")
+"""Mutable on a deployed model (MutateDeployedModelRequest: min/max_replica_count), so not part of a revision."""
 _MANAGED = re.compile(r"^(?P<slot>blue|green)-(?P<revision>[0-9a-f]{10})$")
 
 
@@ -93,7 +97,7 @@ class DeploymentProvider(dyn.ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         replaces = [key for key in IDENTITY if olds.get(key) != news.get(key)]
         changed = [key for key in ("traffic", "labels", "encryptionKey") if olds.get(key) != news.get(key)]
-        if olds.get("revisions") != _revisions(news):
+        if olds.get("revisions") != _revisions(news) or _scales(olds) != _scales(news):
             changed.append("slots")
         return dyn.DiffResult(changes=bool(replaces or changed), replaces=replaces, stables=[],
                               delete_before_replace=False)
@@ -144,6 +148,7 @@ class DeploymentProvider(dyn.ResourceProvider):
             display = f"{slot}-{revisions[slot]}"
             if display in existing:
                 ids[slot] = existing[display].id
+                _scale(endpoints, name, existing[display], slots[slot])
                 continue
             model = _model(models, props, slot, revisions[slot])
             ids[slot] = _deploy(endpoints, name, model, display, slots[slot])
@@ -156,6 +161,11 @@ class DeploymentProvider(dyn.ResourceProvider):
                 _undeploy(endpoints, models, name, deployed)
         return {"revisions": revisions, "deployedModelIds": ids,
                 "traffic": {slot: int(w) for slot, w in (props.get("traffic") or {}).items()}}
+
+
+def _scales(props: Mapping[str, Any]) -> dict[str, list[int]]:
+    slots = sorted((props.get("slots") or {}).items())
+    return {slot: [int(spec.get(k) or 0) for k in SCALE_KEYS] for slot, spec in slots}
 
 
 def _revisions(props: Mapping[str, Any]) -> dict[str, str]:
@@ -210,6 +220,22 @@ def _deploy(endpoints: Any, endpoint: str, model: str, display: str, spec: Mappi
                                                      max_replica_count=int(spec["maxReplicas"])))
     operation = endpoints.deploy_model(endpoint=endpoint, deployed_model=deployed, traffic_split={})
     return operation.result(timeout=DEPLOY_TIMEOUT_S).deployed_model.id
+
+
+def _scale(endpoints: Any, endpoint: str, deployed: Any, spec: Mapping[str, Any]) -> None:
+    """Set a deployed model's min/max replicas in place when they differ from the slot's."""
+    from google.cloud.aiplatform_v1 import types
+    from google.protobuf import field_mask_pb2
+
+    wanted = (int(spec["minReplicas"]), int(spec["maxReplicas"]))
+    resources = deployed.dedicated_resources
+    if (resources.min_replica_count, resources.max_replica_count) == wanted:
+        return
+    changed = types.DeployedModel(id=deployed.id, dedicated_resources=types.DedicatedResources(
+        machine_spec=resources.machine_spec, min_replica_count=wanted[0], max_replica_count=wanted[1]))
+    endpoints.mutate_deployed_model(endpoint=endpoint, deployed_model=changed, update_mask=field_mask_pb2.FieldMask(
+        paths=["dedicated_resources.min_replica_count", "dedicated_resources.max_replica_count"])
+    ).result(timeout=DEPLOY_TIMEOUT_S)
 
 
 def _set_split(endpoints: Any, endpoint: str, split: Mapping[str, int]) -> None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from components.gcp.model_endpoint import HEALTH_ROUTE, PORT, PREDICT_ROUTE
+from infra.plan.diff import diff_plans
+from infra.plan.engine import plan_stack
+from infra.stackfile import PROJECT_ROOT
 from services.model_server.settings import Settings
 
 
@@ -152,3 +156,50 @@ def test_planning_a_gcp_stack_never_imports_the_vertex_ai_sdk():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _variant(tmp_path, stack, edit):
+    config = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text())
+    edit(config["config"])
+    path = tmp_path / f"Pulumi.{stack}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_a_new_gpu_minimum_updates_the_node_pools_in_place(prod, tmp_path):
+    """`initial_node_count` is `ForceNew: true` in hashicorp/terraform-provider-google
+    google/services/container/resource_container_node_pool.go ("Changing this will force recreation of the
+    resource"), and the regional pool derives it from `gpu.minNodes`: without `ignoreChanges` raising the minimum
+    from 1 to 4 would delete the GPU pool (its name is set, so delete-first) and drain every node on it."""
+    def raise_minimum(config):
+        config["mlops-platform:gpu"]["minNodes"] = 4
+    moved = plan_stack("gcp-prod", config_file=_variant(tmp_path, "gcp-prod", raise_minimum))
+    diff = diff_plans(prod, moved)
+    pools = {c.name: c for c in diff.changed if c.type == "gcp:container/nodePool:NodePool"}
+    assert set(pools) == {"gpu-gpu"}, sorted(pools)
+    assert pools["gpu-gpu"].action == "update", (pools["gpu-gpu"].action, pools["gpu-gpu"].replace_reasons)
+    assert not diff.of_action("replace"), [c.name for c in diff.of_action("replace")]
+    assert _one(moved, ":NodePool", "gpu")["inputs"]["autoscaling"]["totalMinNodeCount"] == 4
+
+
+@pytest.mark.parametrize(("region", "zone"), [("europe-west1", "europe-west1-b"), ("us-east1", "us-east1-b"),
+                                              ("us-central1", "us-central1-a")])
+def test_a_dev_cluster_lives_in_a_zone_its_region_has(tmp_path, region, zone):
+    """europe-west1 and us-east1 have zones b, c and d and no `-a` (cloud.google.com/compute/docs/regions-zones;
+    `gcloud compute zones list`): a zonal cluster placed at `<region>-a` fails on create with "Zone ... not
+    found" in two of Google's busiest regions."""
+    def move(config):
+        config["gcp:region"] = region
+    plan = plan_stack("gcp-dev", config_file=_variant(tmp_path, "gcp-dev", move))
+    assert _one(plan, ":Cluster")["inputs"]["location"] == zone
+    assert {p["inputs"]["location"] for p in _all(plan, ":NodePool")} == {zone}
+
+
+def test_workload_identity_bindings_wait_for_the_cluster_that_creates_the_pool(dev, prod):
+    """`<project>.svc.id.goog` exists only once a cluster with Workload Identity does: on a fresh project a
+    binding set earlier fails with "Error 400: Identity Pool does not exist (<project>.svc.id.goog)"
+    (googleforgames/global-multiplayer-demo#39, terraform-google-modules/terraform-google-kubernetes-engine#916)."""
+    for plan in (dev, prod):
+        binding = _one(plan, "serviceaccount/iAMMember:IAMMember")
+        assert _one(plan, ":Cluster")["urn"] in binding["dependencies"]
+        assert binding["urn"].endswith("mlops:gcp:Identity$gcp:serviceaccount/iAMMember:IAMMember::identity-drift-wi")

@@ -213,3 +213,22 @@ def test_a_model_vertex_will_not_delete_yet_does_not_fail_the_promotion(vertex, 
     vertex.fail["delete_model"] = FailedPrecondition("Model has deployed resources; try again later")
     provider.update("id", state, props({"green": slot("1.5.0", "8")}, {"green": 100}))
     assert vertex.live() == {"green": 100} and len(vertex.models) == 2  # blue's model stays, undeployed
+
+
+def test_a_replica_change_scales_the_deployed_model_in_place(vertex, provider):
+    """Vertex mutates min/max replicas of a deployed model in place (aiplatform_v1 MutateDeployedModelRequest:
+    "Only the following fields can be mutated: min_replica_count, max_replica_count ..."). Redeploying instead
+    would need the slot's GPUs twice over during the swap (custom model serving GPU quota per region) and would
+    change the deployed model id the drift job watches."""
+    state = provider.create(props({"blue": slot(minReplicas=2, maxReplicas=8)}, {"blue": 100})).outs
+    before = [d.id for d in vertex.endpoints[ENDPOINT].deployed_models]
+    new = props({"blue": slot(minReplicas=3, maxReplicas=10)}, {"blue": 100})
+    assert provider.diff("id", state, new).changes
+    vertex.calls.clear()
+    out = provider.update("id", state, new).outs
+    (deployed,) = vertex.endpoints[ENDPOINT].deployed_models
+    assert [deployed.id] == before and out["deployedModelIds"] == {"blue": before[0]}
+    assert (deployed.dedicated_resources.min_replica_count, deployed.dedicated_resources.max_replica_count) == (3, 10)
+    assert "mutate_deployed_model" in vertex.calls
+    assert not {"upload_model", "deploy_model", "undeploy_model"} & set(vertex.calls)
+    assert vertex.live() == {"blue": 100}

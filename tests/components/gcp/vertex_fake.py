@@ -83,6 +83,18 @@ class FakeVertex:
             self._check_split(ep, {deployed.id if k == "0" else k: v for k, v in traffic_split.items()})
         return Operation(types.DeployModelResponse(deployed_model=deployed), lost, self.waits)
 
+    def mutate_deployed_model(self, endpoint: str, deployed_model: types.DeployedModel, update_mask: Any) -> Operation:
+        """Only replica counts (and autoscaling / logging) may change (MutateDeployedModelRequest)."""
+        lost = self._call("mutate_deployed_model")
+        assert set(update_mask.paths) <= {"dedicated_resources.min_replica_count",
+                                          "dedicated_resources.max_replica_count"}, update_mask.paths
+        target = next((d for d in self._endpoint(endpoint).deployed_models if d.id == deployed_model.id), None)
+        if target is None:
+            raise NotFound(f"DeployedModel {deployed_model.id} not found")
+        target.dedicated_resources.min_replica_count = deployed_model.dedicated_resources.min_replica_count
+        target.dedicated_resources.max_replica_count = deployed_model.dedicated_resources.max_replica_count
+        return Operation(types.MutateDeployedModelResponse(deployed_model=_copy(target)), lost, self.waits)
+
     def update_endpoint(self, endpoint: types.Endpoint, update_mask: Any) -> types.Endpoint:
         self._call("update_endpoint")
         assert list(update_mask.paths) == ["traffic_split"]
