@@ -166,3 +166,17 @@ def test_the_cluster_enforces_network_policies(stack_plan):
     (addon,) = [r for r in stack_plan("eks-dev").resources if r["type"] == "aws:eks/addon:Addon"
                 and r["inputs"]["addonName"] == "vpc-cni"]
     assert json.loads(addon["inputs"]["configurationValues"]) == {"enableNetworkPolicy": "true"}
+
+
+def test_the_hpas_have_a_resource_metrics_api_to_scale_on(stack_plan):
+    """An HPA on CPU utilization reads `metrics.k8s.io`, which Metrics Server serves; EKS does not install it (it
+    is a community add-on, not a default one: repost.aws "Kubernetes Metrics Server setup recommendations"), so
+    without it every HPA reports `FailedGetResourceMetric` and never scales. The stack installs the pinned chart
+    (kubernetes-sigs/metrics-server, tag metrics-server-helm-chart-3.13.1)."""
+    plan = stack_plan("eks-dev")
+    hpas = _of(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert hpas and all(m["type"] == "Resource" for h in hpas for m in h["inputs"]["spec"]["metrics"])
+    (release,) = [r["inputs"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")
+                  if r["inputs"]["chart"] == "metrics-server"]
+    assert release["repositoryOpts"]["repo"] == "https://kubernetes-sigs.github.io/metrics-server/"
+    assert release["version"] == "3.13.1" and release["namespace"] == "kube-system"
