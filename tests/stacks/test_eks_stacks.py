@@ -180,3 +180,15 @@ def test_the_hpas_have_a_resource_metrics_api_to_scale_on(stack_plan):
                   if r["inputs"]["chart"] == "metrics-server"]
     assert release["repositoryOpts"]["repo"] == "https://kubernetes-sigs.github.io/metrics-server/"
     assert release["version"] == "3.13.1" and release["namespace"] == "kube-system"
+
+
+def test_the_autoscaler_knows_a_new_gpu_node_is_bringing_its_gpus_up(stack_plan):
+    """A node from the GPU group registers before the device plugin advertises `nvidia.com/gpu`. The cluster
+    autoscaler treats a node as a GPU node still starting (and waits) only when it carries its cloud's GPU label,
+    on AWS `k8s.amazonaws.com/accelerator` (kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws, `GPULabel`);
+    without it the pending pod still does not fit the Ready node with 0 GPUs and another GPU node is started."""
+    plan = stack_plan("eks-dev")
+    (gpu,) = [r["inputs"] for r in _of(plan, "aws:eks/nodeGroup:NodeGroup") if r["inputs"].get("taints")]
+    assert gpu["labels"]["k8s.amazonaws.com/accelerator"] == gpu["labels"]["mlops/accelerator"]
+    deployments = _of(plan, "kubernetes:apps/v1:Deployment")
+    assert all(d["inputs"]["spec"]["template"]["spec"]["nodeSelector"] == gpu["labels"] for d in deployments)
