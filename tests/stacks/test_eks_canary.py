@@ -161,3 +161,18 @@ def test_a_canary_without_traffic_passes_its_checks_and_a_failing_one_does_not(c
     result = subprocess.run([require_tool("promtool"), "test", "rules", str(spec)], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_switching_rollout_mode_shares_no_object_with_what_flagger_generates(controlled, stack_plan):
+    """Flagger names its HTTPRoute after the Canary's target (`<service>`) and, when one by that name exists, takes
+    it over with an Update and no owner reference (fluxcd/flagger pkg/router/gateway_api.go, Reconcile). A platform
+    route of the same name made a mode switch break: all-at-once -> canary, `pulumi up` deletes the route it
+    declared last, i.e. the one Flagger now routes with (no route until Flagger's next reconcile); canary ->
+    all-at-once, the server-side apply of the platform's route conflicts with Flagger's fields and fails. The
+    platform's objects in weighted mode therefore never carry a name Flagger generates."""
+    flagger_names = {f"fraud-detector{suffix}" for suffix in ("", "-primary", "-canary")}
+    weighted = [m for m in planned_manifests(stack_plan("eks-dev"))
+                if m["metadata"].get("namespace") == "fraud-detector" and m["kind"] in ("HTTPRoute", "Service",
+                                                                                        "Deployment")]
+    assert weighted and not {m["metadata"]["name"] for m in weighted} & flagger_names
+    assert of_kind(controlled, "HTTPRoute") == []

@@ -31,7 +31,8 @@ def _configured_services(stack: str) -> dict:
 @pytest.mark.parametrize("stack", stack_names())
 def test_routed_weights_equal_the_slot_weights_in_the_stack_file(stack, stack_plan):
     """Read from the YAML itself (not the parsed config): what the operator wrote is what the route splits."""
-    routes = {r["inputs"]["metadata"]["name"]: r["inputs"] for r in _of(stack_plan(stack), ROUTE)}
+    routes = {r["inputs"]["metadata"]["name"].removesuffix(workload.ROUTE_SUFFIX): r["inputs"]
+              for r in _of(stack_plan(stack), ROUTE)}
     on_cluster = {name: svc for name, svc in _configured_services(stack).items()
                   if svc.get("target", "endpoint") in ("kubernetes", "both")}
     assert set(routes) == set(on_cluster)
