@@ -75,6 +75,8 @@ class ClusterAccess:
     """Alertmanager receiver delivering to the stack's alert destination."""
     autoscaler: NodeAutoscaler | None = None
     """The node autoscaler to install (None where the cloud scales GPU pools itself)."""
+    metrics_server: bool = False
+    """Install Metrics Server (the HPAs' `metrics.k8s.io`): True where the cluster does not serve it (EKS)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What must exist before anything is applied to the cluster (e.g. the node groups)."""
 
@@ -122,7 +124,8 @@ def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
         access.kubeconfig, access.cluster_identifier, tuple(access.depends_on)))
     on_cluster = pulumi.ResourceOptions(providers=[connection.provider])
     gpus = GpuEnablement("gpu-enablement", GpuEnablementArgs(placement=access.placement,
-                                                             autoscaler=access.autoscaler), on_cluster)
+                                                             autoscaler=access.autoscaler,
+                                                             metrics_server=access.metrics_server), on_cluster)
     ClusterMonitoring("cluster-monitoring", ClusterMonitoringArgs(
         services=[ServiceAlerts(plan.name, plan.drift) for plan in served], thresholds=alert_thresholds(cfg),
         alert_receiver=access.alert_receiver,

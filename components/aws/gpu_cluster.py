@@ -122,8 +122,10 @@ def resolve_gpu_nodes(args: GpuClusterArgs) -> GpuNodes:
     return GpuNodes(
         instance_type=instance_type, gpu_type=gpu_type, min_size=args.gpu_min_nodes, max_size=args.gpu_max_nodes,
         desired_size=desired, capacity_type="SPOT" if args.spot else "ON_DEMAND",
+        # k8s.amazonaws.com/accelerator: the cluster autoscaler's GPU label on AWS (cloudprovider/aws GPULabel); with
+        # it a new node waits for its device plugin instead of looking full, so one pending pod starts one node.
         labels={"nvidia.com/gpu.present": "true", "mlops/accelerator": args.accelerator,
-                "mlops/node-role": "gpu"})
+                "k8s.amazonaws.com/accelerator": args.accelerator, "mlops/node-role": "gpu"})
 
 
 def _check(args: GpuClusterArgs) -> list[str]:

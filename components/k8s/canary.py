@@ -53,15 +53,26 @@ are `<service>-primary-<hash>-<suffix>` and do not match (PromQL regexes are anc
 `{{ namespace }}`, `{{ target }}` and `{{ interval }}`."""
 
 
+def _zero_when_idle(query: str) -> str:
+    """The query's value, or 0 when it has none (no series) or is NaN (0/0: pods that served nothing).
+
+    Flagger counts "no values found" as a failed check and rolls back after `threshold` of them
+    (pkg/controller/scheduler_metrics.go): an idle service would never get a new version through. Like the
+    SageMaker guardrail alarms (missing data is not breaching), no traffic is no evidence against the canary.
+    """
+    return f"(({query}) >= 0) or on() vector(0)"
+
+
 def metric_templates(namespace: str, prometheus_url: str) -> list[dict[str, Any]]:
     """Error rate (percent of prediction requests with 5XX) and p99 latency (ms) of the canary's pods."""
     predictions = f'{CANARY_PODS},route!~"{alert_rules.NOT_PREDICTIONS}"'
     window = "[{{ interval }}]"
+    # A healthy canary has no 5XX series at all (a labelled counter exists once observed): 0 errors, not none.
+    errors = f'sum(rate({alert_rules.REQUESTS}{{{predictions},status=~"5.."}}{window})) or on() vector(0)'
     queries = {
-        ERROR_RATE: (f'100 * sum(rate({alert_rules.REQUESTS}{{{predictions},status=~"5.."}}{window})) / '
-                     f"sum(rate({alert_rules.REQUESTS}{{{predictions}}}{window}))"),
-        LATENCY_P99: (f"1000 * histogram_quantile(0.99, sum by (le) "
-                      f"(rate({alert_rules.DURATION_BUCKETS}{{{predictions}}}{window})))"),
+        ERROR_RATE: _zero_when_idle(f"100 * ({errors}) / sum(rate({alert_rules.REQUESTS}{{{predictions}}}{window}))"),
+        LATENCY_P99: _zero_when_idle(f"1000 * histogram_quantile(0.99, sum by (le) "
+                                     f"(rate({alert_rules.DURATION_BUCKETS}{{{predictions}}}{window})))"),
     }
     return [{"apiVersion": "flagger.app/v1beta1", "kind": "MetricTemplate",
              "metadata": {"name": name, "namespace": namespace},

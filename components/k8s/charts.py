@@ -58,7 +58,12 @@ FLAGGER = HelmChart("flagger", "1.44.0", "https://flagger.app", "flagger-system"
 PUSHGATEWAY = HelmChart("prometheus-pushgateway", "3.4.1", "https://prometheus-community.github.io/helm-charts",
                         MONITORING_NAMESPACE, "https://github.com/prometheus-community/helm-charts/releases")
 
-ALL = (DEVICE_PLUGIN, DCGM_EXPORTER, CLUSTER_AUTOSCALER, ENVOY_GATEWAY, KUBE_PROMETHEUS_STACK, FLAGGER, PUSHGATEWAY)
+METRICS_SERVER = HelmChart("metrics-server", "3.13.1", "https://kubernetes-sigs.github.io/metrics-server/",
+                           "kube-system", "https://github.com/kubernetes-sigs/metrics-server (tag "
+                           "metrics-server-helm-chart-3.13.1 = Metrics Server 0.8.1)")
+
+ALL = (DEVICE_PLUGIN, DCGM_EXPORTER, CLUSTER_AUTOSCALER, ENVOY_GATEWAY, KUBE_PROMETHEUS_STACK, FLAGGER, PUSHGATEWAY,
+       METRICS_SERVER)
 
 CLUSTER_AUTOSCALER_IMAGES = {"1.32": "v1.32.3", "1.33": "v1.33.1", "1.34": "v1.34.0"}
 """cluster-autoscaler must match the cluster's minor version (kubernetes/autoscaler README, 'Releases')."""

@@ -4,6 +4,7 @@
 - DCGM exporter: GPU utilization for Prometheus (`DCGM_FI_DEV_GPU_UTIL`, the shared GPU alert).
 - A node autoscaler (optional, per cloud): on EKS the cluster autoscaler, so a GPU group at min 0 grows when
   a GPU pod is pending (EKS managed node groups tag their ASGs for auto-discovery).
+- Metrics Server where the cluster has none (EKS): the model servers' HPAs read CPU utilization from it.
 - The Gateway API implementation (Envoy Gateway) with the platform's GatewayClass and Gateway: every
   ModelService's HTTPRoute attaches to it.
 
@@ -42,6 +43,9 @@ class GpuEnablementArgs:
     """Node autoscaler; None where the cloud scales pools itself (GKE node auto-provisioning, AKS autoscaler)."""
     gateway_listener_port: int = 80
     """Port of the gateway's HTTP listener."""
+    metrics_server: bool = False
+    """Install Metrics Server: the HPAs scale on `metrics.k8s.io`, which EKS does not serve out of the box
+    (GKE and AKS do)."""
 
 
 def gpu_daemon_values(placement: GpuPlacement) -> dict[str, Any]:
@@ -94,6 +98,8 @@ class GpuEnablement(pulumi.ComponentResource):
                 {**daemons, "serviceMonitor": {"enabled": False}}, child)  # scraped by the monitoring stack's job
         if args.autoscaler:
             release(f"{name}-autoscaler", args.autoscaler.chart, args.autoscaler.values, child)
+        if args.metrics_server:
+            release(f"{name}-metrics-server", charts.METRICS_SERVER, {}, child)
         gateway_release = release(f"{name}-gateway", charts.ENVOY_GATEWAY, {}, child)
         after_crds = pulumi.ResourceOptions(parent=self, depends_on=[gateway_release])
         *_, self.gateway = (declare(f"{name}-{m['kind'].lower()}", m, after_crds)

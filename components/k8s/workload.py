@@ -191,11 +191,16 @@ def service(w: ServiceWorkload, slot: str) -> dict[str, Any]:
                      "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}}
 
 
+ROUTE_SUFFIX = "-slots"
+"""The weighted route is `<service>-slots`, never `<service>`: that name is Flagger's own route (controller mode),
+which Flagger takes over when it exists, so a switch of `rollout.strategy` would delete or fight over it."""
+
+
 def http_route(w: ServiceWorkload) -> dict[str, Any]:
     """The weighted split: one backendRef per deployed slot, its weight the slot's configured weight."""
     return {
         "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
-        "metadata": _meta(w.service, w.namespace, _labels(w)),
+        "metadata": _meta(f"{w.service}{ROUTE_SUFFIX}", w.namespace, _labels(w)),
         "spec": {
             "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY_NAME,
                             "namespace": GATEWAY_NAMESPACE}],

@@ -16,7 +16,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.local.containers import ContainerSpec, container, pull, volume_labels
+from components.local.containers import ContainerSpec, container, data_volume, pull
 from components.local.images import PLATFORM_IMAGES
 from components.local.topology import LOOPBACK
 
@@ -59,8 +59,7 @@ class ArtifactStore(pulumi.ComponentResource):
             self.password = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child).result
         else:
             self.password = pulumi.Output.secret(args.password)
-        volume = docker.Volume(f"{name}-data", name=f"{args.prefix}-artifacts-data", labels=volume_labels(args.tags),
-                               opts=child)
+        volume = data_volume(f"{name}-data", f"{args.prefix}-artifacts-data", args.tags, self)
         minio = PLATFORM_IMAGES["minio"]
         credentials = [f"MINIO_ROOT_USER={args.user}", pulumi.Output.concat("MINIO_ROOT_PASSWORD=", self.password)]
         self.container = container(f"{name}-server", ContainerSpec(

@@ -95,8 +95,17 @@ def container(resource_name: str, spec: ContainerSpec, parent: pulumi.Resource,
     )
 
 
-def volume_labels(tags: Mapping[str, str]) -> list[docker.VolumeLabelArgs]:
-    return [docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(tags.items())]
+def data_volume(resource_name: str, name: str, tags: Mapping[str, str], parent: pulumi.Resource) -> docker.Volume:
+    """A named volume holding the platform's data (models, images, metrics), labelled with the stack's tags at create.
+
+    The provider cannot update a volume: `labels` is ForceNew (kreuzwerker/terraform-provider-docker,
+    internal/provider/resource_docker_volume.go, no UpdateContext). Replacing a volume under its fixed name
+    re-creates nothing (Docker returns the existing volume) and then force-removes it, or fails after 30 s while a
+    container mounts it ("volume is in use"). A tag change must not cost the data: later label changes are ignored.
+    """
+    return docker.Volume(resource_name, name=name,
+                         labels=[docker.VolumeLabelArgs(label=k, value=v) for k, v in sorted(tags.items())],
+                         opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["labels"]))
 
 
 def pull(resource_name: str, reference: pulumi.Input[str], parent: pulumi.Resource,

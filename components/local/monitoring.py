@@ -16,7 +16,7 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.local.config_files import ConfigFiles
-from components.local.containers import ContainerSpec, container, pull, volume_labels
+from components.local.containers import ContainerSpec, container, data_volume, pull
 from components.local.grafana_conf import DASHBOARD_UID, DASHBOARDS_DIR
 from components.local.images import PLATFORM_IMAGES
 from components.local.prometheus_conf import PrometheusOptions
@@ -56,8 +56,7 @@ class Monitoring(pulumi.ComponentResource):
             files={"/etc/alertmanager/alertmanager.yml": files.alertmanager},
             command=["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/tmp/alertmanager"],
             healthcheck=("CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9093/-/ready"))
-        data = docker.Volume(f"{name}-prometheus-data", name=t.container("prometheus-data"),
-                             labels=volume_labels(args.tags), opts=child)
+        data = data_volume(f"{name}-prometheus-data", t.container("prometheus-data"), args.tags, self)
         run("prometheus", {9090: ports.prometheus},
             files={"/etc/prometheus/prometheus.yml": files.prometheus, PrometheusOptions().rules_file: files.rules},
             command=["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus",

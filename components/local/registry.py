@@ -15,7 +15,7 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.local.containers import ContainerSpec, container, pull, volume_labels
+from components.local.containers import ContainerSpec, container, data_volume, pull
 from components.local.images import PLATFORM_IMAGES
 from components.local.topology import LOOPBACK
 from components.service_image import RegistryCredentials
@@ -51,8 +51,7 @@ class ContainerRegistry(pulumi.ComponentResource):
         self.url = f"{LOOPBACK}:{args.host_port}"
         secret = random.RandomPassword(f"{name}-password", length=32, special=False, opts=child)
         self.password = secret.result
-        volume = docker.Volume(f"{name}-data", name=f"{args.prefix}-registry-data", labels=volume_labels(args.tags),
-                               opts=child)
+        volume = data_volume(f"{name}-data", f"{args.prefix}-registry-data", args.tags, self)
         image = PLATFORM_IMAGES["registry"]
         self.container = container(f"{name}-server", ContainerSpec(
             name=f"{args.prefix}-registry", image=pull(f"{name}-image", image.reference, self).image_id,

@@ -107,3 +107,72 @@ def test_the_metric_queries_are_promql(controlled, tmp_path):
     result = subprocess.run([require_tool("promtool"), "check", "rules", str(path)], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _filled(template: dict) -> str:
+    query = template["spec"]["query"]
+    for var, value in {"{{ namespace }}": "fraud-detector", "{{ target }}": "fraud-detector",
+                       "{{ interval }}": "1m"}.items():
+        query = query.replace(var, value)
+    return query
+
+
+def test_a_canary_without_traffic_passes_its_checks_and_a_failing_one_does_not(controlled, tmp_path):
+    """Flagger counts a query that returns nothing as a failed check ("Halt advancement no values found for custom
+    metric", fluxcd/flagger pkg/controller/scheduler_metrics.go) and rolls back after `threshold` of them: on an
+    idle service (dev, a quiet night) every new model version would be rolled back; and a healthy canary has no
+    5XX series at all (a labelled counter exists once observed), so its error rate was "no values" too. 0/0
+    (pods that served no prediction) is NaN, which no `max` threshold passes either. The platform's SageMaker
+    guardrails treat missing data as not breaching (components/aws/endpoint_alarms.py), and the queries here do
+    the same: no traffic reads 0, traffic is judged, and the primary's pods never count for the canary.
+    Checked by `promtool test rules`."""
+    queries = {t["metadata"]["name"]: _filled(t) for t in of_kind(controlled, "MetricTemplate")}
+    pods = {"canary": 'pod="fraud-detector-5d8f7-x2x9k"', "primary": 'pod="fraud-detector-primary-6c9d-abcde"'}
+
+    def series(pod: str, status: str, values: str) -> dict:
+        return {"series": f'model_server_requests_total{{namespace="fraud-detector",{pods[pod]},'
+                          f'route="/invocations",status="{status}"}}', "values": values}
+
+    def bucket(pod: str, le: str, values: str) -> dict:
+        return {"series": f'model_server_request_duration_seconds_bucket{{namespace="fraud-detector",{pods[pod]},'
+                          f'route="/invocations",le="{le}"}}', "values": values}
+
+    def expect(name: str, value: float) -> dict:
+        return {"expr": queries[name], "eval_time": "5m", "exp_samples": [{"labels": "{}", "value": value}]}
+
+    idle = [series("canary", "200", "0+0x10"), series("primary", "500", "0+60x10"),
+            bucket("canary", "0.1", "0+0x10"), bucket("canary", "+Inf", "0+0x10")]
+    healthy = [series("canary", "200", "0+60x10"), bucket("canary", "0.1", "0+60x10"),
+               bucket("canary", "+Inf", "0+60x10")]
+    failing = [series("canary", "200", "0+30x10"), series("canary", "500", "0+30x10"),
+               bucket("canary", "0.1", "0+0x10"), bucket("canary", "2", "0+60x10"), bucket("canary", "+Inf", "0+60x10")]
+    tests = [{"interval": "1m", "input_series": [], "promql_expr_test": [expect("error-rate", 0),
+                                                                           expect("latency-p99", 0)]},
+             {"interval": "1m", "input_series": idle, "promql_expr_test": [expect("error-rate", 0),
+                                                                             expect("latency-p99", 0)]},
+             {"interval": "1m", "input_series": healthy, "promql_expr_test": [expect("error-rate", 0),
+                                                                               expect("latency-p99", 99)]},
+             {"interval": "1m", "input_series": failing, "promql_expr_test": [expect("error-rate", 50),
+                                                                                expect("latency-p99", 1981)]}]
+    (tmp_path / "none.yml").write_text("groups: []\n", encoding="utf-8")
+    spec = tmp_path / "canary_test.yml"
+    spec.write_text(yaml.safe_dump({"rule_files": ["none.yml"], "evaluation_interval": "1m", "tests": tests}),
+                    encoding="utf-8")
+    result = subprocess.run([require_tool("promtool"), "test", "rules", str(spec)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_switching_rollout_mode_shares_no_object_with_what_flagger_generates(controlled, stack_plan):
+    """Flagger names its HTTPRoute after the Canary's target (`<service>`) and, when one by that name exists, takes
+    it over with an Update and no owner reference (fluxcd/flagger pkg/router/gateway_api.go, Reconcile). A platform
+    route of the same name made a mode switch break: all-at-once -> canary, `pulumi up` deletes the route it
+    declared last, i.e. the one Flagger now routes with (no route until Flagger's next reconcile); canary ->
+    all-at-once, the server-side apply of the platform's route conflicts with Flagger's fields and fails. The
+    platform's objects in weighted mode therefore never carry a name Flagger generates."""
+    flagger_names = {f"fraud-detector{suffix}" for suffix in ("", "-primary", "-canary")}
+    weighted = [m for m in planned_manifests(stack_plan("eks-dev"))
+                if m["metadata"].get("namespace") == "fraud-detector" and m["kind"] in ("HTTPRoute", "Service",
+                                                                                        "Deployment")]
+    assert weighted and not {m["metadata"]["name"] for m in weighted} & flagger_names
+    assert of_kind(controlled, "HTTPRoute") == []

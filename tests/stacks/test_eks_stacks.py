@@ -31,7 +31,8 @@ def _configured_services(stack: str) -> dict:
 @pytest.mark.parametrize("stack", stack_names())
 def test_routed_weights_equal_the_slot_weights_in_the_stack_file(stack, stack_plan):
     """Read from the YAML itself (not the parsed config): what the operator wrote is what the route splits."""
-    routes = {r["inputs"]["metadata"]["name"]: r["inputs"] for r in _of(stack_plan(stack), ROUTE)}
+    routes = {r["inputs"]["metadata"]["name"].removesuffix(workload.ROUTE_SUFFIX): r["inputs"]
+              for r in _of(stack_plan(stack), ROUTE)}
     on_cluster = {name: svc for name, svc in _configured_services(stack).items()
                   if svc.get("target", "endpoint") in ("kubernetes", "both")}
     assert set(routes) == set(on_cluster)
@@ -166,3 +167,29 @@ def test_the_cluster_enforces_network_policies(stack_plan):
     (addon,) = [r for r in stack_plan("eks-dev").resources if r["type"] == "aws:eks/addon:Addon"
                 and r["inputs"]["addonName"] == "vpc-cni"]
     assert json.loads(addon["inputs"]["configurationValues"]) == {"enableNetworkPolicy": "true"}
+
+
+def test_the_hpas_have_a_resource_metrics_api_to_scale_on(stack_plan):
+    """An HPA on CPU utilization reads `metrics.k8s.io`, which Metrics Server serves; EKS does not install it (it
+    is a community add-on, not a default one: repost.aws "Kubernetes Metrics Server setup recommendations"), so
+    without it every HPA reports `FailedGetResourceMetric` and never scales. The stack installs the pinned chart
+    (kubernetes-sigs/metrics-server, tag metrics-server-helm-chart-3.13.1)."""
+    plan = stack_plan("eks-dev")
+    hpas = _of(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert hpas and all(m["type"] == "Resource" for h in hpas for m in h["inputs"]["spec"]["metrics"])
+    (release,) = [r["inputs"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")
+                  if r["inputs"]["chart"] == "metrics-server"]
+    assert release["repositoryOpts"]["repo"] == "https://kubernetes-sigs.github.io/metrics-server/"
+    assert release["version"] == "3.13.1" and release["namespace"] == "kube-system"
+
+
+def test_the_autoscaler_knows_a_new_gpu_node_is_bringing_its_gpus_up(stack_plan):
+    """A node from the GPU group registers before the device plugin advertises `nvidia.com/gpu`. The cluster
+    autoscaler treats a node as a GPU node still starting (and waits) only when it carries its cloud's GPU label,
+    on AWS `k8s.amazonaws.com/accelerator` (kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws, `GPULabel`);
+    without it the pending pod still does not fit the Ready node with 0 GPUs and another GPU node is started."""
+    plan = stack_plan("eks-dev")
+    (gpu,) = [r["inputs"] for r in _of(plan, "aws:eks/nodeGroup:NodeGroup") if r["inputs"].get("taints")]
+    assert gpu["labels"]["k8s.amazonaws.com/accelerator"] == gpu["labels"]["mlops/accelerator"]
+    deployments = _of(plan, "kubernetes:apps/v1:Deployment")
+    assert all(d["inputs"]["spec"]["template"]["spec"]["nodeSelector"] == gpu["labels"] for d in deployments)

@@ -14,6 +14,7 @@ from components.local.images import PLATFORM_IMAGES
 from components.local.nginx_conf import render_nginx_conf
 from components.local.prometheus_conf import PrometheusOptions
 from components.monitoring import AlertThresholds, DriftSpec
+from infra.plan.diff import IGNORED, diff_plans
 from infra.plan.engine import plan_stack
 from infra.plan.replacement import RULES
 from infra.stackfile import PROJECT_ROOT
@@ -241,3 +242,17 @@ def test_a_weight_zero_slot_runs_only_when_kept_warm_and_never_takes_traffic(tmp
     scraped = yaml.safe_load(_upload(containers["mlops-dev-prometheus"], "/etc/prometheus/prometheus.yml"))
     assert [g["labels"]["slot"] for g in scraped["scrape_configs"][0]["static_configs"]] == deployed
     assert plan.outputs["endpoints"]["fraud-detector"]["weights"] == dict.fromkeys(deployed, 0) | {"blue": 100}
+
+
+def test_a_new_owner_tag_keeps_every_data_volume_and_its_data(local, tmp_path):
+    """Docker volumes have no update: `labels` is ForceNew and there is no UpdateContext
+    (kreuzwerker/terraform-provider-docker, internal/provider/resource_docker_volume.go). A re-tag would replace
+    the artifact store's, the registry's and Prometheus's volumes under the same fixed name: the create returns
+    the existing volume, then the delete of the "old" one force-removes it (the models and images are gone while
+    the state says the volume exists) or, while a container mounts it, fails `pulumi up` after 30 s with "volume
+    is in use" (resourceDockerVolumeDelete). The labels are therefore set at create and ignored afterwards."""
+    moved = plan_stack("local", config_file=_variant(
+        tmp_path, lambda c: c.update({"mlops-platform:owner": "ml-serving"})))
+    changes = {c.name: c for c in diff_plans(local, moved).changed if c.type == "docker:index/volume:Volume"}
+    assert sorted(changes) == ["artifacts-data", "monitoring-prometheus-data", "registry-data"], sorted(changes)
+    assert {c.action for c in changes.values()} == {IGNORED}, {n: c.action for n, c in changes.items()}

@@ -66,4 +66,5 @@ def eks_access(cluster: GpuCluster, namer: Namer, *, bucket_name: pulumi.Input[s
         alert_receiver={"sns_configs": [{"topic_arn": alert_topic_arn, "sigv4": {"region": region},
                                          "subject": "[mlops] {{ .CommonLabels.alertname }}"}]},
         autoscaler=NodeAutoscaler(charts.CLUSTER_AUTOSCALER, autoscaler_values),
+        metrics_server=True,  # EKS serves no metrics.k8s.io by default (a community add-on): the HPAs need it
         depends_on=(cluster,))
