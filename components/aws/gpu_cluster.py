@@ -58,7 +58,7 @@ class GpuClusterArgs:
     public_access_cidrs: tuple[str, ...] = ()
     """CIDRs allowed to reach a public API endpoint (office / VPN ranges; never 0.0.0.0/0)."""
     admin_role_arns: tuple[str, ...] = ()
-    """IAM roles granted cluster admin through access entries (the deployer is admin already)."""
+    """IAM roles granted cluster admin through access entries (never the creator: EKS made it admin already)."""
     accelerator: str = "t4"
     """Cloud-neutral GPU kind (components.gpu_catalog)."""
     gpu_count: int = 1
@@ -169,6 +169,12 @@ def _check(args: GpuClusterArgs) -> list[str]:
     return [e for e in errors if e]
 
 
+def access_entry_key(principal_arn: str) -> str:
+    """`<account>-<role name>` of an IAM principal ARN: a stable resource name for its access entry."""
+    account, resource = principal_arn.split(":")[4], principal_arn.split(":")[5]
+    return f"{account}-{resource.rsplit('/', 1)[-1]}"
+
+
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that authenticates with `aws eks get-token` (no long-lived credentials in it)."""
     return json.dumps({
@@ -230,7 +236,8 @@ class GpuCluster(pulumi.ComponentResource):
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.kms_key_arn)),
             enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
-            # The deployer (cluster creator) gets an admin access entry; more admins via admin_role_arns.
+            # The cluster creator gets an admin access entry from EKS (not in Pulumi's state, so never listed
+            # in admin_role_arns); the other admins come from admin_role_arns, the same on every run.
             access_config=aws.eks.ClusterAccessConfigArgs(authentication_mode="API",
                                                           bootstrap_cluster_creator_admin_permissions=True),
             tags=tags,
@@ -239,11 +246,15 @@ class GpuCluster(pulumi.ComponentResource):
         issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], tags=tags, opts=child)
-        for i, principal in enumerate(args.admin_role_arns):
-            entry = aws.eks.AccessEntry(f"{name}-admin-{i}", cluster_name=cluster.name, principal_arn=principal,
+        for principal in args.admin_role_arns:
+            # Named after the principal, not its position: removing one admin must not shift the others
+            # onto other entries (a replacement that creates the new entry first fails with
+            # ResourceInUseException while the old entry for that principal still exists).
+            entry_name = f"{name}-admin-{access_entry_key(principal)}"
+            entry = aws.eks.AccessEntry(entry_name, cluster_name=cluster.name, principal_arn=principal,
                                         type="STANDARD", tags=tags, opts=child)
             aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{i}-policy", cluster_name=cluster.name, principal_arn=principal,
+                f"{entry_name}-policy", cluster_name=cluster.name, principal_arn=principal,
                 policy_arn=CLUSTER_ADMIN_POLICY,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
