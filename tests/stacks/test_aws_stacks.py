@@ -40,6 +40,18 @@ def test_prod_protects_stateful_resources_and_retains_buckets_and_repositories(p
     assert not any(r["protect"] for r in dev.resources)
 
 
+def test_prod_retains_the_key_that_encrypts_its_retained_buckets_and_repositories(prod):
+    """Prod's buckets and repositories are retain_on_delete, encrypted with the stack's KMS key. A stack
+    deletion that deleted the key would ScheduleKeyDeletion (30-day window), after which the retained
+    SSE-KMS objects and ECR images cannot be decrypted by anyone (docs.aws.amazon.com/kms/latest/
+    developerguide/deleting-keys.html: "After a KMS key is deleted, you can no longer decrypt the data that
+    was encrypted under that KMS key"). The key is retained with what it encrypts."""
+    (key,) = prod.of_type("aws:kms/key:Key")
+    assert key["protect"] and key["retainOnDelete"]
+    for type_ in ("aws:s3/bucket:Bucket", "aws:ecr/repository:Repository"):
+        assert all(r["retainOnDelete"] for r in prod.of_type(type_)), type_
+
+
 def test_dev_gpu_nodes_are_spot_prod_on_demand(dev, prod):
     def gpu_group(plan):
         return next(r for r in plan.of_type("aws:eks/nodeGroup:NodeGroup") if "gpu" in r["name"].split("-")[-2:])
