@@ -175,6 +175,15 @@ def access_entry_key(principal_arn: str) -> str:
     return f"{account}-{resource.rsplit('/', 1)[-1]}"
 
 
+NODE_GROUP_SUFFIX = 26
+"""Length of the unique suffix Terraform appends to a name prefix (id.PrefixedUniqueId)."""
+
+
+def node_group_prefix(namer: Namer, group: str) -> str:
+    """`<prefix>-<env>-<group>-`: the node group's name prefix, short enough for EKS's 63 characters."""
+    return namer.name(group, limit=63 - NODE_GROUP_SUFFIX - 1) + "-"
+
+
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that authenticates with `aws eks get-token` (no long-lived credentials in it)."""
     return json.dumps({
@@ -326,7 +335,10 @@ class GpuCluster(pulumi.ComponentResource):
                                 for kind in ("instance", "volume")],
             tags=tags, opts=pulumi.ResourceOptions(parent=self))
         return aws.eks.NodeGroup(
-            f"{name}-{group}", cluster_name=cluster.name, node_group_name=args.namer.name(group),
+            # A prefix, not a name: amiType, capacityType and instanceTypes are ForceNew, and with an explicit
+            # name the bridge replaces delete-first (the whole pool gone before its successor exists). With a
+            # prefix the new group (prefix + unique suffix) joins first, then EKS drains and deletes the old one.
+            f"{name}-{group}", cluster_name=cluster.name, node_group_name_prefix=node_group_prefix(args.namer, group),
             node_role_arn=node_role.arn, subnet_ids=args.subnet_ids, instance_types=[instance_type],
             ami_type=ami_type, capacity_type=capacity_type, labels=labels, taints=taints or None,
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=sizes[0], max_size=sizes[1],

@@ -52,6 +52,22 @@ def test_prod_retains_the_key_that_encrypts_its_retained_buckets_and_repositorie
         assert all(r["retainOnDelete"] for r in prod.of_type(type_)), type_
 
 
+def test_a_node_group_replacement_starts_the_new_group_before_the_old_one_goes(tmp_path):
+    """amiType, capacityType and instanceTypes are ForceNew on a managed node group (replacement.py,
+    eks/node_group.go). With an explicit nodeGroupName the bridge replaces delete-first
+    (pulumi-terraform-bridge nameRequiresDeleteBeforeReplace): toggling `gpu.spot` removed every GPU node before
+    the new group existed. A name prefix lets the new group join first; EKS then drains the old one
+    (docs.aws.amazon.com/eks/latest/userguide/delete-managed-node-group.html)."""
+    from infra.plan.diff import diff_plans
+    from infra.plan.engine import plan_stack
+
+    before = plan_stack("dev")
+    after = _edited(tmp_path, "dev", "    spot: true\n", "    spot: false\n")
+    (group,) = [c for c in diff_plans(before, after).changed if c.name == "gpu-gpu"]
+    assert group.action == "replace" and "capacityType" in group.replace_reasons
+    assert group.delete_first == ""
+
+
 def test_dev_gpu_nodes_are_spot_prod_on_demand(dev, prod):
     def gpu_group(plan):
         return next(r for r in plan.of_type("aws:eks/nodeGroup:NodeGroup") if "gpu" in r["name"].split("-")[-2:])
