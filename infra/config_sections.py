@@ -110,8 +110,9 @@ class GpuConfig(Section):
     disk_size_gb: int = Field(100, ge=20, le=2000, description="Root disk per GPU node, GiB.")
     cluster_admins: tuple[str, ...] = Field(
         (), description="AWS: IAM roles (names in the stack's account, or role ARNs) given cluster admin through "
-        "EKS access entries, e.g. the operators' and the deploy role. The identity that creates the cluster is "
-        "admin already. Required in prod, whose API endpoint is private.")
+        "EKS access entries, e.g. the operators' role. Never list the identity that creates the cluster (the "
+        "deploy role): EKS made it admin already and refuses a second entry. Required in prod, whose API endpoint "
+        "is private.")
 
     @model_validator(mode="after")
     def _sizes(self) -> GpuConfig:

@@ -145,3 +145,26 @@ def test_deploys_check_each_slots_model_and_image_before_pulumi_up(job: str) -> 
     check = [i for i, s in enumerate(steps) if "python -m infra artifacts" in str(s.get("run", ""))]
     assert len(check) == 1 and login < check[0] < up
     assert steps[check[0]]["if"] == "vars.AWS_ROLE_ARN != ''"
+
+
+@pytest.mark.parametrize("job", ["dev", "prod"])
+@pytest.mark.parametrize(("driver_status", "refused"), [
+    ('[["driver-type","io.containerd.snapshotter.v1"]]', True),
+    ('[["Backing Filesystem","extfs"],["Supports d_type","true"],["Using metacopy","false"]]', False)])
+def test_deploys_refuse_a_docker_that_pushes_oci_manifests(job: str, driver_status: str, refused: bool,
+                                                           tmp_path: Path) -> None:
+    """`pulumi up` builds and pushes the build tag, then CreateModel uses it. SageMaker refuses OCI image
+    manifests ("Unsupported manifest media type application/vnd.oci.image.manifest.v1+json",
+    aws/amazon-sagemaker-feedback#180), which Docker pushes when its containerd image store is on (`docker
+    info` driver-type io.containerd.snapshotter.v1). The step before `up` runs here against a fake docker."""
+    steps = _load(ROOT / ".github" / "workflows" / "deploy.yml")["jobs"][job]["steps"]
+    up = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("pulumi/actions@"))
+    (guard,) = [i for i, s in enumerate(steps) if "io.containerd.snapshotter" in str(s.get("run", ""))]
+    assert guard < up and steps[guard]["if"] == "vars.AWS_ROLE_ARN != ''"
+    docker = tmp_path / "docker"
+    docker.write_text(f"#!/bin/sh\necho '{driver_status}'\n")
+    docker.chmod(0o755)
+    result = subprocess.run(["bash", "-e", "-c", steps[guard]["run"]], capture_output=True, text=True, timeout=30,
+                            env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    assert (result.returncode != 0) is refused, result
+    assert ("containerd image store" in result.stdout) is refused

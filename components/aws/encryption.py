@@ -43,7 +43,7 @@ class EncryptionArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the key."""
     protect: bool = False
-    """Protect the key from deletion (prod)."""
+    """Protect and retain the key (prod): retained buckets and repositories stay readable."""
     deletion_window_days: int = 30
     """Days a scheduled key deletion waits (7-30); the longest window is the safest."""
     rotation_period_days: int = 365
@@ -127,7 +127,9 @@ class Encryption(pulumi.ComponentResource):
             deletion_window_in_days=args.deletion_window_days,
             policy=policy,
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # Retained like the buckets and repositories it encrypts: a deleted stack would otherwise schedule
+            # the key's deletion and leave retained objects and images that nobody can decrypt.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
         alias = aws.kms.Alias(f"{name}-alias", name=args.alias, target_key_id=key.key_id, opts=child)
 

@@ -58,7 +58,7 @@ class GpuClusterArgs:
     public_access_cidrs: tuple[str, ...] = ()
     """CIDRs allowed to reach a public API endpoint (office / VPN ranges; never 0.0.0.0/0)."""
     admin_role_arns: tuple[str, ...] = ()
-    """IAM roles granted cluster admin through access entries (the deployer is admin already)."""
+    """IAM roles granted cluster admin through access entries (never the creator: EKS made it admin already)."""
     accelerator: str = "t4"
     """Cloud-neutral GPU kind (components.gpu_catalog)."""
     gpu_count: int = 1
@@ -171,6 +171,21 @@ def _check(args: GpuClusterArgs) -> list[str]:
     return [e for e in errors if e]
 
 
+def access_entry_key(principal_arn: str) -> str:
+    """`<account>-<role name>` of an IAM principal ARN: a stable resource name for its access entry."""
+    account, resource = principal_arn.split(":")[4], principal_arn.split(":")[5]
+    return f"{account}-{resource.rsplit('/', 1)[-1]}"
+
+
+NODE_GROUP_SUFFIX = 26
+"""Length of the unique suffix Terraform appends to a name prefix (id.PrefixedUniqueId)."""
+
+
+def node_group_prefix(namer: Namer, group: str) -> str:
+    """`<prefix>-<env>-<group>-`: the node group's name prefix, short enough for EKS's 63 characters."""
+    return namer.name(group, limit=63 - NODE_GROUP_SUFFIX - 1) + "-"
+
+
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that authenticates with `aws eks get-token` (no long-lived credentials in it)."""
     return json.dumps({
@@ -232,7 +247,8 @@ class GpuCluster(pulumi.ComponentResource):
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=args.kms_key_arn)),
             enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
-            # The deployer (cluster creator) gets an admin access entry; more admins via admin_role_arns.
+            # The cluster creator gets an admin access entry from EKS (not in Pulumi's state, so never listed
+            # in admin_role_arns); the other admins come from admin_role_arns, the same on every run.
             access_config=aws.eks.ClusterAccessConfigArgs(authentication_mode="API",
                                                           bootstrap_cluster_creator_admin_permissions=True),
             tags=tags,
@@ -241,11 +257,15 @@ class GpuCluster(pulumi.ComponentResource):
         issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"], tags=tags, opts=child)
-        for i, principal in enumerate(args.admin_role_arns):
-            entry = aws.eks.AccessEntry(f"{name}-admin-{i}", cluster_name=cluster.name, principal_arn=principal,
+        for principal in args.admin_role_arns:
+            # Named after the principal, not its position: removing one admin must not shift the others
+            # onto other entries (a replacement that creates the new entry first fails with
+            # ResourceInUseException while the old entry for that principal still exists).
+            entry_name = f"{name}-admin-{access_entry_key(principal)}"
+            entry = aws.eks.AccessEntry(entry_name, cluster_name=cluster.name, principal_arn=principal,
                                         type="STANDARD", tags=tags, opts=child)
             aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{i}-policy", cluster_name=cluster.name, principal_arn=principal,
+                f"{entry_name}-policy", cluster_name=cluster.name, principal_arn=principal,
                 policy_arn=CLUSTER_ADMIN_POLICY,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
@@ -317,7 +337,10 @@ class GpuCluster(pulumi.ComponentResource):
                                 for kind in ("instance", "volume")],
             tags=tags, opts=pulumi.ResourceOptions(parent=self))
         return aws.eks.NodeGroup(
-            f"{name}-{group}", cluster_name=cluster.name, node_group_name=args.namer.name(group),
+            # A prefix, not a name: amiType, capacityType and instanceTypes are ForceNew, and with an explicit
+            # name the bridge replaces delete-first (the whole pool gone before its successor exists). With a
+            # prefix the new group (prefix + unique suffix) joins first, then EKS drains and deletes the old one.
+            f"{name}-{group}", cluster_name=cluster.name, node_group_name_prefix=node_group_prefix(args.namer, group),
             node_role_arn=node_role.arn, subnet_ids=args.subnet_ids, instance_types=[instance_type],
             ami_type=ami_type, capacity_type=capacity_type, labels=labels, taints=taints or None,
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=sizes[0], max_size=sizes[1],

@@ -40,6 +40,34 @@ def test_prod_protects_stateful_resources_and_retains_buckets_and_repositories(p
     assert not any(r["protect"] for r in dev.resources)
 
 
+def test_prod_retains_the_key_that_encrypts_its_retained_buckets_and_repositories(prod):
+    """Prod's buckets and repositories are retain_on_delete, encrypted with the stack's KMS key. A stack
+    deletion that deleted the key would ScheduleKeyDeletion (30-day window), after which the retained
+    SSE-KMS objects and ECR images cannot be decrypted by anyone (docs.aws.amazon.com/kms/latest/
+    developerguide/deleting-keys.html: "After a KMS key is deleted, you can no longer decrypt the data that
+    was encrypted under that KMS key"). The key is retained with what it encrypts."""
+    (key,) = prod.of_type("aws:kms/key:Key")
+    assert key["protect"] and key["retainOnDelete"]
+    for type_ in ("aws:s3/bucket:Bucket", "aws:ecr/repository:Repository"):
+        assert all(r["retainOnDelete"] for r in prod.of_type(type_)), type_
+
+
+def test_a_node_group_replacement_starts_the_new_group_before_the_old_one_goes(tmp_path):
+    """amiType, capacityType and instanceTypes are ForceNew on a managed node group (replacement.py,
+    eks/node_group.go). With an explicit nodeGroupName the bridge replaces delete-first
+    (pulumi-terraform-bridge nameRequiresDeleteBeforeReplace): toggling `gpu.spot` removed every GPU node before
+    the new group existed. A name prefix lets the new group join first; EKS then drains the old one
+    (docs.aws.amazon.com/eks/latest/userguide/delete-managed-node-group.html)."""
+    from infra.plan.diff import diff_plans
+    from infra.plan.engine import plan_stack
+
+    before = plan_stack("dev")
+    after = _edited(tmp_path, "dev", "    spot: true\n", "    spot: false\n")
+    (group,) = [c for c in diff_plans(before, after).changed if c.name == "gpu-gpu"]
+    assert group.action == "replace" and "capacityType" in group.replace_reasons
+    assert group.delete_first == ""
+
+
 def test_dev_gpu_nodes_are_spot_prod_on_demand(dev, prod):
     def gpu_group(plan):
         return next(r for r in plan.of_type("aws:eks/nodeGroup:NodeGroup") if "gpu" in r["name"].split("-")[-2:])
@@ -237,13 +265,12 @@ def test_prod_refuses_turning_auto_rollback_off_and_protects_its_endpoint(prod, 
     assert _one(prod, "aws:sagemaker/endpoint:Endpoint")["protect"] is True
 
 
-def test_prod_grants_cluster_admin_to_operators_and_deploy_role_through_access_entries(prod):
+def test_prod_grants_cluster_admin_to_operators_through_access_entries(prod):
     """Prod's EKS API endpoint is private and access is API-mode access entries: without entries beyond the
-    creator's (bootstrapClusterCreatorAdminPermissions), operators and another deploy role have no way in
+    creator's (bootstrapClusterCreatorAdminPermissions, the deploy role), operators have no way in
     (docs.aws.amazon.com/eks/latest/userguide/access-entries.html)."""
     entries = {r["inputs"]["principalArn"] for r in prod.of_type("aws:eks/accessEntry:AccessEntry")}
-    assert entries == {"arn:aws:iam::123456789012:role/ml-platform-operators",
-                       "arn:aws:iam::123456789012:role/mlops-deploy"}
+    assert entries == {"arn:aws:iam::123456789012:role/ml-platform-operators"}
     policies = prod.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
     assert {p["inputs"]["principalArn"] for p in policies} == entries
 
@@ -252,14 +279,30 @@ def test_prod_without_cluster_admins_exits_2_naming_the_key(tmp_path):
     from infra.config_errors import ConfigError
 
     with pytest.raises(ConfigError) as err:
-        _edited(tmp_path, "prod", '    clusterAdmins: ["ml-platform-operators", "mlops-deploy"]\n', "")
+        _edited(tmp_path, "prod", '    clusterAdmins: ["ml-platform-operators"]\n', "")
     assert any("mlops-platform:gpu.clusterAdmins: required in prod" in line for line in err.value.lines())
 
 
-def test_cluster_admins_are_role_arns_without_the_creating_identity():
-    """EKS already gives the creating identity an admin entry; a second one fails (ResourceInUseException)."""
-    from infra.targets.aws.composition import cluster_admin_arns
+def test_cluster_admin_entries_do_not_depend_on_who_runs_the_update(tmp_path):
+    """The entries come from the stack file alone. Leaving out "the caller" made them depend on who ran
+    `pulumi up`: when an operator updated a stack the deploy role had created, the operator's own entry was
+    replaced by one for the deploy role, whose principal EKS had already bootstrapped as the cluster's creator
+    (CreateAccessEntry: ResourceInUseException, docs.aws.amazon.com/eks/latest/APIReference/
+    API_CreateAccessEntry.html). The plan engine's caller is role/deployer: listed, it keeps its entry."""
+    plan = _edited(tmp_path, "prod", '["ml-platform-operators"]', '["ml-platform-operators", "deployer"]')
+    entries = {r["inputs"]["principalArn"] for r in plan.of_type("aws:eks/accessEntry:AccessEntry")}
+    assert entries == {"arn:aws:iam::123456789012:role/ml-platform-operators",
+                       "arn:aws:iam::123456789012:role/deployer"}
 
-    caller = "arn:aws:sts::111122223333:assumed-role/mlops-deploy/gha-42"
-    assert cluster_admin_arns(("ops", "mlops-deploy", "arn:aws:iam::444455556666:role/x"), "111122223333",
-                              caller) == ("arn:aws:iam::111122223333:role/ops", "arn:aws:iam::444455556666:role/x")
+
+def test_removing_one_cluster_admin_leaves_the_others_entries_untouched(prod, tmp_path):
+    """Entries named by position (gpu-admin-0, -1) shifted when an admin was removed from the front: the
+    remaining principal moved to another entry, a replacement whose create-before-delete asks EKS for a second
+    entry of a principal that still has one (ResourceInUseException). Named after the role, nothing moves."""
+    from infra.plan.diff import diff_plans
+
+    before = _edited(tmp_path, "prod", '["ml-platform-operators"]', '["sre-oncall", "ml-platform-operators"]')
+    diff = diff_plans(before, prod)
+    assert sorted(r["name"] for r in diff.removed) == ["gpu-admin-123456789012-sre-oncall",
+                                                        "gpu-admin-123456789012-sre-oncall-policy"]
+    assert not [c.name for c in diff.changed if "admin" in c.name]

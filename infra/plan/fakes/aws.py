@@ -88,6 +88,13 @@ def _eks_cluster(ctx: Ctx) -> dict[str, Any]:
     }
 
 
+def _node_group_name(ctx: Ctx) -> str:
+    """The given name, or the prefix plus Terraform's 26-character unique suffix (id.PrefixedUniqueId)."""
+    if ctx.inputs.get("nodeGroupName"):
+        return str(ctx.inputs["nodeGroupName"])
+    return f"{ctx.inputs.get('nodeGroupNamePrefix', '')}{digest(ctx.type, ctx.name, length=26)}"
+
+
 def _zones(cloud: Cloud, args: dict[str, Any]) -> dict[str, Any]:
     excluded = set(args.get("excludeZoneIds") or ())
     zones = [(f"{cloud.region}{z}", f"use1-az{i}") for i, z in enumerate("abcdef", 1)]
@@ -138,9 +145,10 @@ provider(
             "id": f"lt-0{digest(ctx.type, ctx.name, length=16)}", "latestVersion": 1, "defaultVersion": 1,
             "arn": ctx.arn("ec2", f"launch-template/lt-0{digest(ctx.type, ctx.name, length=16)}")},
         "aws:eks/nodeGroup:NodeGroup": lambda ctx: {
-            "arn": ctx.arn("eks", f"nodegroup/{ctx.inputs.get('clusterName')}/{ctx.inputs.get('nodeGroupName')}/"
+            "arn": ctx.arn("eks", f"nodegroup/{ctx.inputs.get('clusterName')}/{_node_group_name(ctx)}/"
                                   f"{digest(ctx.name, length=8)}-{digest(ctx.name, 'n', length=4)}"),
-            "id": f"{ctx.inputs.get('clusterName')}:{ctx.inputs.get('nodeGroupName')}", "status": "ACTIVE"},
+            "id": f"{ctx.inputs.get('clusterName')}:{_node_group_name(ctx)}", "nodeGroupName": _node_group_name(ctx),
+            "status": "ACTIVE"},
         "aws:eks/addon:Addon": lambda ctx: {
             "arn": ctx.arn("eks", f"addon/{ctx.inputs.get('clusterName')}/{ctx.inputs.get('addonName')}/"
                                   f"{digest(ctx.name, length=8)}"),

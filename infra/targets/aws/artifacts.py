@@ -6,6 +6,11 @@ image tag that was never pushed; both fail half-way through `pulumi up`. This ch
 slot's tag) first, and names the stack key of each slot that points at something missing. A slot
 whose tag is the service's `buildTag` is skipped: `pulumi up` builds and pushes it before the model.
 
+An image that exists but whose manifest is OCI (an image index, e.g. a BuildKit build with provenance
+attestations, or an OCI image manifest) is reported too: CreateModel refuses it ("Unsupported manifest
+media type application/vnd.oci.image.index.v1+json", aws/amazon-sagemaker-feedback#180); rebuild it
+with `--provenance=false --output type=docker` (Docker v2 schema 2).
+
 Exit codes: 0 everything exists (or `serving: false`: the lines are printed, nothing is declared
 that needs them yet); 4 something is missing (one line each on stdout); 5 no usable AWS
 credentials; 2 invalid stack config. The bucket and repositories come from the stack's plan (with
@@ -63,6 +68,21 @@ def slot_artifacts(cfg: PlatformConfig, outputs: dict, rewrite: Rewrite) -> list
     return found
 
 
+OCI_MEDIA_TYPES = frozenset({"application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json"})
+"""Manifest media types SageMaker's CreateModel refuses (it takes Docker v2 schema 2 images)."""
+
+
+def manifest_media_type(session: boto3.session.Session, image: ImageRef) -> str | None:
+    """ECR's `imageManifestMediaType` of a pushed image (DescribeImages); None when ECR does not say."""
+    location = image.ecr()
+    if location is None or image.tag is None:
+        return None
+    account, _, repository = location
+    found = session.client("ecr").describe_images(registryId=account, repositoryName=repository,
+                                                  imageIds=[{"imageTag": image.tag}])
+    return found["imageDetails"][0].get("imageManifestMediaType")
+
+
 def missing_artifacts(session: boto3.session.Session, slots: list[SlotArtifacts]) -> list[str]:
     """One line per slot whose model or image does not exist, naming the stack key to fix."""
     s3, reader = session.client("s3"), AwsReader(session)
@@ -75,9 +95,15 @@ def missing_artifacts(session: boto3.session.Session, slots: list[SlotArtifacts]
                 raise
             lines.append(f"{slot.key}.modelVersion: s3://{slot.bucket}/{slot.model_key} does not exist (S3 "
                          f"HeadObject): train and upload it ({RUNBOOK}, step 2) or pin a modelVersion that exists")
-        if slot.image is not None and reader.image_digest(slot.image) is None:
+        if slot.image is None:
+            continue
+        if reader.image_digest(slot.image) is None:
             lines.append(f"{slot.key}.imageTag: {slot.image} is not in ECR (DescribeImages): push it "
                          f"({RUNBOOK}, step 3) or pin an imageTag that was pushed")
+        elif (media_type := manifest_media_type(session, slot.image)) in OCI_MEDIA_TYPES:
+            lines.append(f"{slot.key}.imageTag: {slot.image} has an OCI manifest ({media_type}), which SageMaker's "
+                         f"CreateModel refuses: push it again as a Docker v2 image (docker buildx build "
+                         f"--provenance=false --output type=docker, {RUNBOOK}, step 3) under a new tag")
     return lines
 
 

@@ -45,18 +45,17 @@ def external_repository_arn(path: str) -> str:
         raise pulumi.RunError(f"imageRepository: {exc}") from None
 
 
-def cluster_admin_arns(admins: tuple[str, ...], account_id: str, caller_arn: str) -> tuple[str, ...]:
-    """Role ARNs of `gpu.clusterAdmins` (a name becomes a role of the stack's account), minus the caller.
+def cluster_admin_arns(admins: tuple[str, ...], account_id: str, partition: str = "aws") -> tuple[str, ...]:
+    """Role ARNs of `gpu.clusterAdmins` (a name becomes a role of the stack's account), in config order.
 
-    The identity running the first `pulumi up` gets its admin access entry from EKS itself
-    (bootstrapClusterCreatorAdminPermissions); a second entry for it fails with ResourceInUseException.
+    The set depends on the stack file only, never on who runs `pulumi up`: an entry left out for "the
+    caller" would be deleted (and another created) the first time a different identity runs the update,
+    and re-creating an entry for the principal EKS bootstrapped as the cluster's creator fails with
+    ResourceInUseException. The creating identity is admin through that bootstrap entry, so it is not
+    listed (docs/runbooks/deploy.md, "Cluster access").
     """
-    partition = caller_arn.split(":")[1] if caller_arn.startswith("arn:") else "aws"
     arns = [a if a.startswith("arn:") else f"arn:{partition}:iam::{account_id}:role/{a}" for a in admins]
-    # An assumed role's caller ARN is arn:aws:sts::<acct>:assumed-role/<name>/<session>.
-    caller_role = caller_arn.split(":assumed-role/")[-1].split("/")[0] if ":assumed-role/" in caller_arn else None
-    caller_arns = {caller_arn, f"arn:{partition}:iam::{account_id}:role/{caller_role}" if caller_role else ""}
-    return tuple(dict.fromkeys(a for a in arns if a not in caller_arns))
+    return tuple(dict.fromkeys(arns))
 
 
 def s3_uri(bucket: pulumi.Output[str], key: str) -> pulumi.Output[str]:
@@ -95,7 +94,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
         gpu_count=cfg.gpu.count, gpu_instance_type=cfg.gpu.instance_type, gpu_min_nodes=cfg.gpu.min_nodes,
         gpu_max_nodes=cfg.gpu.max_nodes, gpu_desired_nodes=cfg.gpu.desired_nodes, spot=cfg.gpu.spot,
         gpu_disk_size_gb=cfg.gpu.disk_size_gb, log_retention_days=cfg.storage.retention_days, region=cfg.region,
-        admin_role_arns=cluster_admin_arns(cfg.gpu.cluster_admins, caller.account_id, caller.arn)))
+        admin_role_arns=cluster_admin_arns(cfg.gpu.cluster_admins, caller.account_id, caller.arn.split(":")[1])))
 
     # First, so rollback alarms (created with the endpoints) and Monitoring's alarms notify the same topic.
     alerts = AlertTopic("alerts", AlertTopicArgs(namer=namer, kms_key_arn=key.key_arn,

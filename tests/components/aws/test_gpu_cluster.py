@@ -179,7 +179,8 @@ def test_planned_instance_types_exist_in_ec2(dev):
 
 def test_names_are_valid(dev):
     assert check_aws_name("eks-cluster", _cluster(dev)["inputs"]["name"]) is None
-    assert all(check_aws_name("eks-nodegroup", r["inputs"]["nodeGroupName"]) is None for r in dev.of_type(NODE_GROUP))
+    assert all(check_aws_name("eks-nodegroup", r["inputs"]["nodeGroupNamePrefix"] + "2" * 26) is None
+               for r in dev.of_type(NODE_GROUP))
 
 
 def test_explicit_instance_type_overrides_the_catalog():

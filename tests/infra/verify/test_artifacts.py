@@ -76,3 +76,33 @@ def test_a_bucket_that_does_not_exist_yet_means_every_model_is_missing(
     assert check_artifacts("dev") == EXIT_DIFFERENT
     out = capsys.readouterr().out
     assert out.count(".modelVersion: ") == 2 and out.count(".imageTag: ") == 1
+
+
+def test_a_pinned_image_with_an_oci_manifest_is_named_before_create_model_refuses_it(
+        account: Account, planned: Plan, capsys: pytest.CaptureFixture[str]) -> None:
+    """SageMaker's CreateModel takes Docker v2 schema 2 images only: an image pushed as an OCI image index
+    (BuildKit's default provenance attestations, Docker's containerd image store) fails with "Unsupported
+    manifest media type application/vnd.oci.image.index.v1+json" (aws/amazon-sagemaker-feedback#180,
+    mlflow/mlflow#13834, moby/buildkit#5480). The tag exists, so only its media type tells."""
+    import json
+
+    bucket = _bucket(planned, account)
+    s3 = account.session.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    for version in ("7", "8"):
+        s3.put_object(Bucket=bucket, Key=f"models/fraud-detector/{version}/model.tar.gz", Body=b"model")
+    ecr = account.session.client("ecr")
+    ecr.create_repository(repositoryName=REPOSITORY)
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 1, "digest": "sha256:" + "a" * 64,
+         "platform": {"architecture": "amd64", "os": "linux"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 1, "digest": "sha256:" + "b" * 64,
+         "annotations": {"vnd.docker.reference.type": "attestation-manifest"},
+         "platform": {"architecture": "unknown", "os": "unknown"}}]}
+    ecr.put_image(repositoryName=REPOSITORY, imageManifest=json.dumps(index), imageTag="1.4.0",
+                  imageManifestMediaType="application/vnd.oci.image.index.v1+json")
+
+    assert check_artifacts("dev") == EXIT_DIFFERENT
+    (line,) = capsys.readouterr().out.splitlines()
+    assert line.startswith("Pulumi.dev.yaml: mlops-platform:services.fraud-detector.slots.blue.imageTag: ")
+    assert "application/vnd.oci.image.index.v1+json" in line and "--provenance=false" in line
