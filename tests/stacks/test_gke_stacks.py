@@ -60,6 +60,17 @@ def test_gke_scales_the_gpu_pool_itself(stack_plan):
     assert _named(plan, "gpu-gpu")["inputs"]["autoscaling"]["totalMinNodeCount"] == 0
 
 
+def test_gke_runs_its_own_device_plugin_and_the_eks_cluster_gets_nvidias(stack_plan):
+    """GKE deploys `nvidia-gpu-device-plugin` itself with the drivers it installs
+    (GoogleCloudPlatform/container-engine-accelerators#67); a second plugin would find no driver libraries on
+    Container-Optimized OS. EKS has none of its own."""
+    def charts(stack):
+        return {r["inputs"]["chart"] for r in _of(stack_plan(stack), "kubernetes:helm.sh/v3:Release")}
+
+    assert "nvidia-device-plugin" not in charts("gke-dev")
+    assert "nvidia-device-plugin" in charts("eks-dev")
+
+
 def test_the_model_servers_google_account_reads_its_models_and_writes_its_capture_only(stack_plan):
     plan = stack_plan("gke-dev")
     (account,) = [r for r in plan.resources if r["type"] == "kubernetes:core/v1:ServiceAccount"]

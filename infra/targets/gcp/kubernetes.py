@@ -5,6 +5,9 @@ GPU pool (its `autoscaling` block, min 0) when a GPU pod is pending.
 - Placement: GKE labels every GPU node `cloud.google.com/gke-accelerator=<accelerator>` and the pool carries
   the `nvidia.com/gpu=present:NoSchedule` taint (components/gcp/gpu_cluster.py); pods select the label and
   tolerate the taint (cloud.google.com/kubernetes-engine/docs/how-to/gpus).
+- Device plugin: GKE deploys its own (`nvidia-gpu-device-plugin` in kube-system, with the drivers it installs
+  on the pool, `gpu_driver_version=DEFAULT`; GoogleCloudPlatform/container-engine-accelerators#67); NVIDIA's
+  chart would run a second one that finds no driver libraries on Container-Optimized OS.
 - Identity: a Google service account per workload with conditioned bucket grants on its prefixes only
   (components/gcp/workload_identity.py). Alertmanager gets no Google identity: its receiver is a webhook.
 - Alerts: Alertmanager posts to `monitoring.alertWebhookUrl` (a secret) when it is set. Alertmanager can only
@@ -56,4 +59,5 @@ def gke_access(cluster: GpuCluster, names: GcpNames, *, project: str, gpu_type: 
         cloud="gcp", kubeconfig=cluster.kubeconfig, cluster_identifier=cluster.cluster_name,
         placement=gke_placement(gpu_type),
         model_uri=lambda key: pulumi.Output.concat("gs://", bucket_name, "/", key),
-        bind_identity=bind, alert_receiver=alert_receiver(webhook_url), autoscaler=None, depends_on=(cluster,))
+        bind_identity=bind, alert_receiver=alert_receiver(webhook_url), autoscaler=None, depends_on=(cluster,),
+        device_plugin=False)
