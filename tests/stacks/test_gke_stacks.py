@@ -142,3 +142,18 @@ def test_a_service_on_both_targets_gets_a_vertex_endpoint_and_a_route(tmp_path):
     assert len(_of(plan, "gcp:vertex/aiEndpoint:AiEndpoint")) == 1 and len(_of(plan, ROUTE)) == 1
     assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
     assert len(_of(plan, "docker:index/image:Image")) == 1
+
+
+def test_with_an_on_call_webhook_alertmanager_posts_there_and_the_url_stays_secret(capsys):
+    """GKE's Alertmanager has no managed mail relay to use; the on-call webhook (`monitoring.alertWebhookUrl`,
+    a secret) is its receiver, and the URL never shows in the plan (tests/infra/test_secrets.py)."""
+    from infra.plan.engine import plan_stack_config
+    from tests.infra.test_secrets import SECRET, _with_decrypted_webhook
+
+    plan = plan_stack_config(_with_decrypted_webhook("gke-dev"))
+    text = plan.to_json()
+    assert SECRET not in text and SECRET not in "".join(capsys.readouterr())
+    (stack,) = [r["inputs"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")
+                if r["inputs"]["chart"] == "kube-prometheus-stack"]
+    assert stack["values"]["alertmanager"]["config"]["receivers"][0] == {
+        "name": "platform", "webhook_configs": [{"url": "[secret]", "send_resolved": True}]}
