@@ -79,6 +79,8 @@ class ClusterAccess:
     """Install Metrics Server (the HPAs' `metrics.k8s.io`): True where the cluster does not serve it (EKS)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What must exist before anything is applied to the cluster (e.g. the node groups)."""
+    device_plugin: bool = True
+    """Install NVIDIA's device plugin (False where the cloud deploys its own, as GKE does)."""
 
 
 def controlled(cfg: PlatformConfig) -> bool:
@@ -123,15 +125,15 @@ def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
     connection = ClusterConnection("cluster", ClusterConnectionArgs(
         access.kubeconfig, access.cluster_identifier, tuple(access.depends_on)))
     on_cluster = pulumi.ResourceOptions(providers=[connection.provider])
-    gpus = GpuEnablement("gpu-enablement", GpuEnablementArgs(placement=access.placement,
-                                                             autoscaler=access.autoscaler,
-                                                             metrics_server=access.metrics_server), on_cluster)
+    gpus = GpuEnablement("gpu-enablement", GpuEnablementArgs(
+        placement=access.placement, autoscaler=access.autoscaler, metrics_server=access.metrics_server,
+        device_plugin=access.device_plugin), on_cluster)
     ClusterMonitoring("cluster-monitoring", ClusterMonitoringArgs(
         services=[ServiceAlerts(plan.name, plan.drift) for plan in served], thresholds=alert_thresholds(cfg),
         alert_receiver=access.alert_receiver,
         alertmanager_annotations=access.bind_identity(IdentityRequest(
             "alerts", MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT, publishes_alerts=True))), on_cluster)
-    first: tuple[pulumi.Resource, ...] = (gpus.gateway, gpus.device_plugin)
+    first: tuple[pulumi.Resource, ...] = (gpus.gateway, *([gpus.device_plugin] if gpus.device_plugin else []))
     analysis = None
     if controlled(cfg):
         rollout = rollout_spec(cfg)

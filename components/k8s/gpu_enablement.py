@@ -46,6 +46,8 @@ class GpuEnablementArgs:
     metrics_server: bool = False
     """Install Metrics Server: the HPAs scale on `metrics.k8s.io`, which EKS does not serve out of the box
     (GKE and AKS do)."""
+    device_plugin: bool = True
+    """Install NVIDIA's device plugin; False where the cloud deploys its own (GKE's `nvidia-gpu-device-plugin`)."""
 
 
 def gpu_daemon_values(placement: GpuPlacement) -> dict[str, Any]:
@@ -85,7 +87,8 @@ def gateway_manifests(port: int) -> list[dict[str, Any]]:
 class GpuEnablement(pulumi.ComponentResource):
     """Device plugin, DCGM exporter, node autoscaler and the gateway, on the cluster of the given provider."""
 
-    device_plugin: pulumi.Resource
+    device_plugin: pulumi.Resource | None
+    """NVIDIA's device plugin release (None where the cloud runs its own)."""
     gateway: pulumi.Resource
     """The Gateway (HTTPRoutes depend on it; its CRDs come with the gateway release)."""
 
@@ -93,7 +96,8 @@ class GpuEnablement(pulumi.ComponentResource):
         super().__init__("mlops:k8s:GpuEnablement", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         daemons = gpu_daemon_values(args.placement)
-        self.device_plugin = release(f"{name}-device-plugin", charts.DEVICE_PLUGIN, daemons, child)
+        self.device_plugin = (release(f"{name}-device-plugin", charts.DEVICE_PLUGIN, daemons, child)
+                              if args.device_plugin else None)
         release(f"{name}-dcgm-exporter", charts.DCGM_EXPORTER,
                 {**daemons, "serviceMonitor": {"enabled": False}}, child)  # scraped by the monitoring stack's job
         if args.autoscaler:

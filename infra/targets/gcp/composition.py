@@ -19,7 +19,15 @@ from components.gcp.naming import labels
 from components.gcp.network import Network, NetworkArgs
 from components.gcp.prediction_logs import PredictionLogs, PredictionLogsArgs
 from components.gpu_catalog import resolve_gpu
-from infra.composition import alert_thresholds, build_image, plan_services
+from infra.composition import (
+    ON_ENDPOINT,
+    alert_thresholds,
+    alert_webhook,
+    build_image,
+    on_kubernetes,
+    plan_services,
+    serves_on,
+)
 from infra.config import PlatformConfig
 from infra.exports import EndpointExport, StackExports
 from infra.targets.gcp.preflight import gcp_names
@@ -65,16 +73,28 @@ def compose(cfg: PlatformConfig) -> StackExports:
         depends_on=[keys.grants["logs"]]))
 
     endpoints: dict[str, ModelEndpoint] = {}
+    images = {}
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
+        images[plan.name] = plan.images(repository_url, built)
+        if not serves_on(cfg, plan.name, ON_ENDPOINT):
+            continue  # served on the cluster only (below)
         endpoints[plan.name] = ModelEndpoint(f"{plan.name}-endpoint", ModelEndpointArgs(
             service=plan.name, names=names, project=project, region=region,
-            slots=plan.slot_specs(plan.images(repository_url, built), store.gs_uri), live=plan.live,
+            slots=plan.slot_specs(images[plan.name], store.gs_uri), live=plan.live,
             keep_warm=plan.keep_warm, max_replicas=plan.max_instances, service_account=identity.emails["serving"],
             kms_key_id=keys.key_ids["vertex"], log_destination=logs.destination,
             log_sampling_percent=cfg.monitoring.data_capture_percent or 0, labels=labels(plan.tags),
             depends_on=(keys.grants["vertex"],), deploy_after=(identity,)))
+    on_cluster: dict[str, EndpointExport] = {}
+    if on_kubernetes(cfg):  # the Kubernetes SDK and the k8s components only for stacks that serve there
+        from infra.kubernetes_serving import serve_on_kubernetes
+        from infra.targets.gcp.kubernetes import gke_access
+
+        on_cluster = serve_on_kubernetes(cfg, services, images, lambda: gke_access(
+            cluster, names, project=project, gpu_type=gpu.gpu_type, bucket_name=store.bucket_name,
+            webhook_url=alert_webhook(cfg)))
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
         project=project, title=names.name("serving"), thresholds=alert_thresholds(cfg),
@@ -83,15 +103,18 @@ def compose(cfg: PlatformConfig) -> StackExports:
         endpoints=[MonitoredEndpoint(service=plan.name, endpoint_id=ep.endpoint_id, max_replicas=plan.max_instances,
                                      endpoint_name=ep.endpoint_name, deployed_model_ids=ep.deployed_model_ids,
                                      drift=plan.drift)
-                   for plan, ep in zip(services, endpoints.values(), strict=True)]))
+                   for plan, ep in zip([p for p in services if p.name in endpoints], endpoints.values(),
+                                       strict=True)]))
 
     return StackExports(
         region=region, artifact_bucket=store.bucket_name,
         repository_urls={plan.name: registry.repository_urls[plan.repository] for plan in in_registry},
         cluster_name=cluster.cluster_name, kubeconfig=cluster.kubeconfig,
-        endpoints={name: EndpointExport(name=ep.endpoint_name, invoke_url=ep.invoke_url, weights=ep.weights)
-                   for name, ep in endpoints.items()},
+        endpoints={**{name: ep for name, ep in on_cluster.items() if name not in endpoints},
+                   **{name: EndpointExport(name=ep.endpoint_name, invoke_url=ep.invoke_url, weights=ep.weights)
+                      for name, ep in endpoints.items()}},
         dashboard_url=monitoring.dashboard_url,
         alert_destination=monitoring.channel_ids[0] if monitoring.channel_ids else "",
         extras={"project": project, "networkId": network.network_id, "keyRing": names.name("keys"),
-                "serviceAccounts": identity.emails, "predictionLogs": logs.destination})
+                "serviceAccounts": identity.emails, "predictionLogs": logs.destination,
+                **({"kubernetesEndpoints": {n: ep.output() for n, ep in on_cluster.items()}} if on_cluster else {})})

@@ -1,0 +1,159 @@
+"""Kubernetes serving on GKE (gke-dev): the pool's placement, Workload Identity scoped to the service's prefixes,
+GKE's own node autoscaler, manifests valid for the cluster, and a weight change that touches the route alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import kubernetes_validate
+import yaml
+
+from components.gcp.workload_identity import object_prefix_condition
+from infra.plan.diff import diff_plans
+from infra.plan.engine import plan_stack
+from infra.stackfile import PROJECT_ROOT
+from tests.components.k8s.manifests import KUBERNETES_VERSION, planned_manifests
+from tests.components.k8s.test_crd_schemas import _check
+
+NS = "mlops-platform"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+BUCKET = "mlopsgke-dev-gke-mlops-demo-dev-artifacts"
+BUILT_IN = ("v1", "apps/v1", "autoscaling/v2", "policy/v1", "networking.k8s.io/v1", "batch/v1")
+
+
+def _of(plan, type_):
+    return [r for r in plan.resources if r["type"] == type_]
+
+
+def _named(plan, name):
+    return next(r for r in plan.resources if r["name"] == name)
+
+
+def test_gke_dev_serves_its_service_on_the_cluster_not_on_vertex(stack_plan):
+    plan = stack_plan("gke-dev")
+    assert len(_of(plan, ROUTE)) == 1
+    assert not _of(plan, "gcp:vertex/aiEndpoint:AiEndpoint")
+    endpoint = plan.outputs["endpoints"]["fraud-detector"]
+    assert endpoint["invokeUrl"].endswith("/fraud-detector/") and endpoint["weights"] == {"blue": 80, "green": 20}
+
+
+def test_gpu_pods_select_the_pools_accelerator_and_tolerate_its_taint(stack_plan):
+    """GKE labels GPU nodes `cloud.google.com/gke-accelerator=<type>` (cloud.google.com/kubernetes-engine/docs/
+    how-to/gpus); read the type and the taint from the planned pool, not from the code under test."""
+    plan = stack_plan("gke-dev")
+    pool = _named(plan, "gpu-gpu")["inputs"]["nodeConfig"]
+    (taint,) = pool["taints"]
+    accelerator = pool["guestAccelerators"][0]["type"]
+    for deployment in _of(plan, "kubernetes:apps/v1:Deployment"):
+        pod = deployment["inputs"]["spec"]["template"]["spec"]
+        assert pod["nodeSelector"] == {"cloud.google.com/gke-accelerator": accelerator}
+        assert {"key": taint["key"], "operator": "Equal", "value": taint["value"],
+                "effect": "NoSchedule"} in pod["tolerations"]
+        assert taint["effect"] == "NO_SCHEDULE"
+
+
+def test_gke_scales_the_gpu_pool_itself(stack_plan):
+    """No cluster-autoscaler release on GKE: the pool's autoscaling (min 0) is GKE's cluster autoscaler."""
+    plan = stack_plan("gke-dev")
+    charts = {r["inputs"]["chart"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")}
+    assert not any(c.endswith("cluster-autoscaler") for c in charts)
+    assert _named(plan, "gpu-gpu")["inputs"]["autoscaling"]["totalMinNodeCount"] == 0
+
+
+def test_gke_runs_its_own_device_plugin_and_the_eks_cluster_gets_nvidias(stack_plan):
+    """GKE deploys `nvidia-gpu-device-plugin` itself with the drivers it installs
+    (GoogleCloudPlatform/container-engine-accelerators#67); a second plugin would find no driver libraries on
+    Container-Optimized OS. EKS has none of its own."""
+    def charts(stack):
+        return {r["inputs"]["chart"] for r in _of(stack_plan(stack), "kubernetes:helm.sh/v3:Release")}
+
+    assert "nvidia-device-plugin" not in charts("gke-dev")
+    assert "nvidia-device-plugin" in charts("eks-dev")
+
+
+def test_the_model_servers_google_account_reads_its_models_and_writes_its_capture_only(stack_plan):
+    plan = stack_plan("gke-dev")
+    (account,) = [r for r in plan.resources if r["type"] == "kubernetes:core/v1:ServiceAccount"]
+    email = account["inputs"]["metadata"]["annotations"]["iam.gke.io/gcp-service-account"]
+    member = f"serviceAccount:{email}"
+    grants = [r["inputs"] for r in plan.resources if r["inputs"].get("member") == member]
+    assert {(g["role"], g.get("condition", {}).get("expression")) for g in grants} == {
+        ("roles/storage.objectViewer", object_prefix_condition(BUCKET, "models/fraud-detector", listing=True)),
+        ("roles/storage.objectCreator",
+         object_prefix_condition(BUCKET, "data-capture/fraud-detector/kubernetes", listing=False))}
+    assert all(g["bucket"] == BUCKET for g in grants)  # bucket grants only, no project role
+    (binding,) = [r["inputs"] for r in _of(plan, "gcp:serviceaccount/iAMMember:IAMMember")
+                  if r["inputs"]["serviceAccountId"].endswith(f"/{email}")]
+    assert binding == {"member": "serviceAccount:mlops-demo-dev.svc.id.goog[fraud-detector/fraud-detector]",
+                       "role": "roles/iam.workloadIdentityUser",
+                       "serviceAccountId": f"projects/mlops-demo-dev/serviceAccounts/{email}"}
+
+
+def test_the_read_condition_admits_the_model_servers_listing_and_objects_under_the_prefix_only():
+    """The server lists `gs://<bucket>/<key>` then downloads (services/model_server/artifact.py.download_gcs):
+    list is authorized on the bucket with the request's prefix as `objectListPrefix`, get on the object."""
+    condition = object_prefix_condition("b", "models/svc", listing=True)
+    assert 'objects/models/svc/")' in condition and '.startsWith("models/svc/")' in condition
+    assert "models/svc2" not in condition  # the trailing slash keeps a sibling service's prefix out
+
+
+def test_alertmanager_gets_no_google_identity_and_no_receiver_without_a_webhook(stack_plan):
+    plan = stack_plan("gke-dev")
+    (stack,) = [r["inputs"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")
+                if r["inputs"]["chart"] == "kube-prometheus-stack"]
+    alertmanager = stack["values"]["alertmanager"]
+    assert alertmanager["serviceAccount"]["annotations"] == {}
+    assert alertmanager["config"]["receivers"][0] == {"name": "platform"}
+
+
+def test_every_object_of_the_gke_dev_plan_validates(stack_plan):
+    manifests = planned_manifests(stack_plan("gke-dev"))
+    built_in = [m for m in manifests if m["apiVersion"] in BUILT_IN]
+    assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy",
+            "Namespace", "ServiceAccount"} <= {m["kind"] for m in built_in}
+    for manifest in built_in:
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+    assert {"HTTPRoute", "Gateway", "ServiceMonitor", "PrometheusRule"} <= set(_check(manifests))
+
+
+def test_the_provider_is_replaced_only_when_the_cluster_is(stack_plan):
+    (provider,) = _of(stack_plan("gke-dev"), "pulumi:providers:kubernetes")
+    """pulumi/pulumi-kubernetes#1148: the kubeconfig is unknown at preview after a cluster update; without
+    clusterIdentifier that replaces the provider and every object on the cluster."""
+    assert provider["inputs"]["clusterIdentifier"] == "mlopsgke-dev-gke-gpu"
+    assert provider["inputs"]["kubeconfig"] == "[secret]"
+
+
+def test_a_weight_change_is_a_plan_diff_of_the_route_alone(stack_plan, tmp_path):
+    text = (PROJECT_ROOT / "Pulumi.gke-dev.yaml").read_text(encoding="utf-8")
+    moved = tmp_path / "Pulumi.gke-dev.yaml"
+    moved.write_text(text.replace("weight: 80", "weight: 50").replace("weight: 20", "weight: 50"), encoding="utf-8")
+    diff = diff_plans(stack_plan("gke-dev"), plan_stack("gke-dev", config_file=Path(moved)))
+    assert (diff.added, diff.removed) == ([], [])
+    assert [(c.type, c.action) for c in diff.changed] == [(ROUTE, "update")]
+
+
+def test_a_service_on_both_targets_gets_a_vertex_endpoint_and_a_route(tmp_path):
+    doc = yaml.safe_load((PROJECT_ROOT / "Pulumi.gke-dev.yaml").read_text(encoding="utf-8"))
+    doc["config"][f"{NS}:services"]["fraud-detector"]["target"] = "both"
+    both = tmp_path / "Pulumi.gke-dev.yaml"
+    both.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    plan = plan_stack("gke-dev", config_file=both)
+    assert len(_of(plan, "gcp:vertex/aiEndpoint:AiEndpoint")) == 1 and len(_of(plan, ROUTE)) == 1
+    assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
+    assert len(_of(plan, "docker:index/image:Image")) == 1
+
+
+def test_with_an_on_call_webhook_alertmanager_posts_there_and_the_url_stays_secret(capsys):
+    """GKE's Alertmanager has no managed mail relay to use; the on-call webhook (`monitoring.alertWebhookUrl`,
+    a secret) is its receiver, and the URL never shows in the plan (tests/infra/test_secrets.py)."""
+    from infra.plan.engine import plan_stack_config
+    from tests.infra.test_secrets import SECRET, _with_decrypted_webhook
+
+    plan = plan_stack_config(_with_decrypted_webhook("gke-dev"))
+    text = plan.to_json()
+    assert SECRET not in text and SECRET not in "".join(capsys.readouterr())
+    (stack,) = [r["inputs"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")
+                if r["inputs"]["chart"] == "kube-prometheus-stack"]
+    assert stack["values"]["alertmanager"]["config"]["receivers"][0] == {
+        "name": "platform", "webhook_configs": [{"url": "[secret]", "send_resolved": True}]}
