@@ -9,6 +9,13 @@ GPU compute cluster for training.
   to its system datastores (`systemDatastoresAuthMode: identity`), and hierarchical namespace off.
 - Network: prod disables public network access and isolates the managed network (outbound to approved
   destinations only); dev keeps public access.
+- Drift monitor identity: a user-assigned identity attached to the workspace that the model monitors' serverless
+  Spark jobs run as. Serverless Spark uses only a user-assigned identity attached to the workspace ("serverless
+  Spark compute relies on a user-assigned managed identity attached to the workspace", Azure ML docs, "Configure
+  Apache Spark jobs"), so the endpoints' identities (not attached) cannot run them, and the job reads the
+  collected-inputs data asset and writes its signal output through the workspace's data plane: *AzureML Data
+  Scientist* on the workspace, blob read on `models` (the training baselines) and blob write on the workspace's
+  default container (collected inputs, monitor output). The serving identities stay narrow.
 - Compute: an AmlCompute cluster on the catalog's GPU VM size, 0..max nodes (scales to zero when idle),
   low priority in dev, no public node IPs, in the VNet's compute subnet (NAT gateway for outbound).
 """
@@ -23,7 +30,7 @@ import pulumi_azure_native as azure
 
 from components.azure.artifact_store import CustomerKey
 from components.azure.naming import AzureNames, check_azure_name
-from components.azure.roles import Scope
+from components.azure.roles import Scope, grant
 
 ml = azure.machinelearningservices
 
@@ -75,6 +82,8 @@ class MlWorkspace(pulumi.ComponentResource):
     workspace_name: pulumi.Output[str]
     workspace_id: pulumi.Output[str]
     compute_name: pulumi.Output[str]
+    monitor_identity_id: pulumi.Output[str]
+    """The identity the drift monitors run as (attached to the workspace)."""
     default_container: pulumi.Output[str]
     """The workspace's default blob container (`workspaceblobstore`: `azureml-blobstore-<workspace guid>`), where
     online deployments' data collectors write `modelDataCollector/...`."""
@@ -82,13 +91,17 @@ class MlWorkspace(pulumi.ComponentResource):
     def __init__(self, name: str, args: MlWorkspaceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:azure:MlWorkspace", name, None, opts)
         s, tags = args.scope, dict(args.tags)
+        monitor = azure.managedidentity.UserAssignedIdentity(
+            f"{name}-monitor-identity", resource_name_=args.names.name("monitor-id"),
+            resource_group_name=s.resource_group_name, location=s.location, tags=tags,
+            opts=pulumi.ResourceOptions(parent=self))
         workspace = ml.Workspace(
             f"{name}-workspace", workspace_name=args.names.ml_workspace(), resource_group_name=s.resource_group_name,
             location=s.location, kind="Default", sku=ml.SkuArgs(name="Basic", tier="Basic"),
             storage_account=args.storage_account_id, key_vault=args.key_vault_id,
             application_insights=args.app_insights_id, container_registry=args.registry_id,
             identity=ml.ManagedServiceIdentityArgs(type="SystemAssigned,UserAssigned",
-                                                   user_assigned_identities=[args.key.identity_id]),
+                                                   user_assigned_identities=[args.key.identity_id, monitor.id]),
             encryption=ml.EncryptionPropertyArgs(
                 status="Enabled", identity=ml.IdentityForCmkArgs(user_assigned_identity=args.key.identity_id),
                 key_vault_properties=ml.KeyVaultPropertiesArgs(key_vault_arm_id=args.key_vault_id,
@@ -117,5 +130,14 @@ class MlWorkspace(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self))
         self.workspace_name, self.workspace_id, self.compute_name = workspace.name, workspace.id, compute.name
         self.default_container = pulumi.Output.concat("azureml-blobstore-", workspace.workspace_id)
+        containers = pulumi.Output.concat(args.storage_account_id, "/blobServices/default/containers/")
+        for role_name, role, scope in (
+                ("data-scientist", "AzureML Data Scientist", workspace.id),
+                ("baselines-read", "Storage Blob Data Reader", pulumi.Output.concat(containers, "models")),
+                ("workspace-blobs-write", "Storage Blob Data Contributor",
+                 pulumi.Output.concat(containers, self.default_container))):
+            grant(f"{name}-monitor-{role_name}", subscription_id=s.subscription_id, scope=scope,
+                  principal_id=monitor.principal_id, role=role, parent=self)
+        self.monitor_identity_id = monitor.id
         self.register_outputs({"workspace_name": workspace.name, "workspace_id": workspace.id,
                                "compute_name": compute.name})

@@ -70,7 +70,8 @@ class MonitoredEndpoint:
     reference_data: pulumi.Input[str]
     """The live model's training features (`baseline.csv`)."""
     identity_id: pulumi.Input[str]
-    """Identity the drift job runs as (the endpoint's)."""
+    """Identity the drift job runs as: a user-assigned identity attached to the workspace
+    (MlWorkspace.monitor_identity_id), never the endpoint's."""
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
                                              instance_count=plan.slots[slot].instance_count,
                                              gpu=plan.slots[slot].instance_type.startswith("Standard_N"))
                          for slot in endpoint.weights],
-            live=plan.live, drift=plan.drift, identity_id=endpoint.identity_id,
+            live=plan.live, drift=plan.drift, identity_id=workspace.monitor_identity_id,
             production_data=pulumi.Output.concat("azureml:", endpoint.endpoint_name, f"-{plan.live}-model_inputs:1"),
             reference_data=store.blob_url(f"{plan.baseline_prefix}/baseline.csv")))
 

@@ -73,3 +73,21 @@ def test_prod_workspace_is_private_isolated_and_protected(dev, prod):
     assert workspace["protect"] is True
     dev_ws = one(dev, ":machinelearningservices:Workspace")
     assert (dev_ws["inputs"]["publicNetworkAccess"], dev_ws["protect"]) == ("Enabled", False)
+
+
+def test_drift_monitor_identity_is_attached_and_holds_the_workspace_data_plane_role(dev):
+    """The monitor's serverless Spark job runs as a user-assigned identity attached to the workspace (Azure ML docs,
+    "Configure Apache Spark jobs") and reads the collected-inputs data asset / writes its signal output through the
+    workspace: AzureML Data Scientist on the workspace, blob read on the baselines, blob write on the workspace's
+    default container (Azure ML docs, "Manage access to Azure Machine Learning workspaces")."""
+    from tests.components.azure.support import role_ids
+
+    identity = next(r for r in dev.resources if r["name"] == "ml-monitor-identity")
+    assert identity["inputs"]["resourceName"].endswith("monitor-id")
+    workspace = one(dev, ":machinelearningservices:Workspace")["inputs"]
+    assert len(workspace["identity"]["userAssignedIdentities"]) == 2
+    roles = role_ids(dev)
+    assert roles["ml-monitor-data-scientist"] == "f6c7c914-8db3-469d-8ca1-694a8f32e121"
+    scopes = {r["name"]: r["inputs"]["scope"] for r in dev.resources if r["type"].endswith(":RoleAssignment")}
+    assert scopes["ml-monitor-baselines-read"].endswith("/containers/models")
+    assert "/containers/azureml-blobstore-" in scopes["ml-monitor-workspace-blobs-write"]
