@@ -17,7 +17,10 @@ GPU compute cluster for training.
   Scientist* on the workspace, blob read on `models` (the training baselines) and blob write on the workspace's
   default container (collected inputs, monitor output). The serving identities stay narrow.
 - Compute: an AmlCompute cluster on the catalog's GPU VM size, 0..max nodes (scales to zero when idle),
-  low priority in dev, no public node IPs, in the VNet's compute subnet (NAT gateway for outbound).
+  low priority in dev, no public node IPs. Without a managed network (dev) it joins the VNet's compute subnet (NAT
+  gateway for outbound); with one (prod) it cannot: "When using Managed Vnet, you can't deploy compute resources
+  inside your custom Vnet" (Azure ML docs, "Managed virtual network isolation", limitations;
+  hashicorp/terraform-provider-azurerm#29622), so Azure places it in the workspace's managed network.
 """
 
 from __future__ import annotations
@@ -124,7 +127,7 @@ class MlWorkspace(pulumi.ComponentResource):
                 properties=ml.AmlComputePropertiesArgs(
                     vm_size=args.gpu_vm_size, vm_priority="LowPriority" if args.low_priority else "Dedicated",
                     os_type="Linux", enable_node_public_ip=False, remote_login_port_public_access="Disabled",
-                    subnet=ml.ResourceIdArgs(id=args.compute_subnet_id),
+                    subnet=None if args.private else ml.ResourceIdArgs(id=args.compute_subnet_id),
                     scale_settings=ml.ScaleSettingsArgs(min_node_count=0, max_node_count=args.max_nodes,
                                                         node_idle_time_before_scale_down="PT10M"))),
             opts=pulumi.ResourceOptions(parent=self))

@@ -91,3 +91,17 @@ def test_drift_monitor_identity_is_attached_and_holds_the_workspace_data_plane_r
     scopes = {r["name"]: r["inputs"]["scope"] for r in dev.resources if r["type"].endswith(":RoleAssignment")}
     assert scopes["ml-monitor-baselines-read"].endswith("/containers/models")
     assert "/containers/azureml-blobstore-" in scopes["ml-monitor-workspace-blobs-write"]
+
+
+def test_prod_compute_lives_in_the_managed_network_not_a_custom_subnet(dev, prod):
+    """A workspace with a managed network refuses compute in a customer VNet ("When using Managed Vnet, you can't
+    deploy compute resources inside your custom Vnet", Azure ML docs "Managed virtual network isolation",
+    limitations - MicrosoftDocs/azure-docs#123745; hashicorp/terraform-provider-azurerm#29622). Prod's workspace is
+    `AllowOnlyApprovedOutbound`, so its cluster has no subnet; dev (no managed network) keeps the compute subnet."""
+    prod_workspace = one(prod, ":machinelearningservices:Workspace")["inputs"]
+    assert prod_workspace["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
+    def cluster(plan):
+        return one(plan, ":machinelearningservices:Compute")["inputs"]["properties"]["properties"]
+
+    assert "subnet" not in cluster(prod)
+    assert cluster(dev)["subnet"] == {"id": SUBNET}
