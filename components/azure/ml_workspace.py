@@ -7,8 +7,15 @@ GPU compute cluster for training.
   Encryption settings are fixed at creation: changing the key replaces the workspace.
 - Storage: the account has shared-key access off, which a workspace accepts only with identity-based access
   to its system datastores (`systemDatastoresAuthMode: identity`), and hierarchical namespace off.
-- Network: prod disables public network access and isolates the managed network (outbound to approved
-  destinations only); dev keeps public access.
+- Network: every workspace has a managed network, because the storage account's firewall denies by default and
+  managed online deployments, serverless Spark (the drift monitors) and compute run on Microsoft-managed networks:
+  without a managed network their egress is public and the firewall refuses the model download, the data
+  collector's writes and the monitor's reads (Azure ML docs, "Network isolation with managed online endpoints";
+  Azure Storage docs, "Configure Azure Storage firewalls and virtual networks"). Prod disables public network
+  access and allows approved outbound only (Azure adds private endpoints to the storage account, vault and
+  registry itself); dev allows internet outbound and declares the private endpoint to the account's blobs
+  (Spark-enabled), which Azure only adds on its own for resources with public network access disabled (Azure ML
+  docs, "Managed virtual network isolation", required rules). Dev keeps public workspace access.
 - Drift monitor identity: a user-assigned identity attached to the workspace that the model monitors' serverless
   Spark jobs run as. Serverless Spark uses only a user-assigned identity attached to the workspace ("serverless
   Spark compute relies on a user-assigned managed identity attached to the workspace", Azure ML docs, "Configure
@@ -17,10 +24,9 @@ GPU compute cluster for training.
   Scientist* on the workspace, blob read on `models` (the training baselines) and blob write on the workspace's
   default container (collected inputs, monitor output). The serving identities stay narrow.
 - Compute: an AmlCompute cluster on the catalog's GPU VM size, 0..max nodes (scales to zero when idle),
-  low priority in dev, no public node IPs. Without a managed network (dev) it joins the VNet's compute subnet (NAT
-  gateway for outbound); with one (prod) it cannot: "When using Managed Vnet, you can't deploy compute resources
-  inside your custom Vnet" (Azure ML docs, "Managed virtual network isolation", limitations;
-  hashicorp/terraform-provider-azurerm#29622), so Azure places it in the workspace's managed network.
+  low priority in dev, no public node IPs, in the workspace's managed network: "When using Managed Vnet, you can't
+  deploy compute resources inside your custom Vnet" (Azure ML docs, "Managed virtual network isolation",
+  limitations; hashicorp/terraform-provider-azurerm#29622).
 """
 
 from __future__ import annotations
@@ -56,8 +62,6 @@ class MlWorkspaceArgs:
     """Telemetry.app_insights_id."""
     registry_id: pulumi.Input[str]
     """ContainerRegistry.registry_id."""
-    compute_subnet_id: pulumi.Input[str]
-    """Foundation.subnet_ids['compute']."""
     gpu_vm_size: str = "Standard_NC4as_T4_v3"
     """Training VM size (GPU catalog)."""
     max_nodes: int = 2
@@ -77,6 +81,18 @@ class MlWorkspaceArgs:
         errors = [e for e in errors if e]
         if errors:
             raise ValueError("; ".join(errors))
+
+
+def managed_network(private: bool, storage_account_id: pulumi.Input[str]) -> ml.ManagedNetworkSettingsArgs:
+    """Approved outbound only in prod (Azure adds the private endpoints to the workspace's resources); internet
+    outbound in dev with a declared, Spark-enabled private endpoint to the storage account's blobs."""
+    if private:
+        return ml.ManagedNetworkSettingsArgs(isolation_mode="AllowOnlyApprovedOutbound")
+    return ml.ManagedNetworkSettingsArgs(isolation_mode="AllowInternetOutbound", outbound_rules={
+        "artifacts-blob": ml.PrivateEndpointOutboundRuleArgs(
+            type="PrivateEndpoint", category="UserDefined",
+            destination=ml.PrivateEndpointDestinationArgs(service_resource_id=storage_account_id,
+                                                          subresource_target="blob", spark_enabled=True))})
 
 
 class MlWorkspace(pulumi.ComponentResource):
@@ -112,8 +128,7 @@ class MlWorkspace(pulumi.ComponentResource):
             enable_service_side_cmk_encryption=True, system_datastores_auth_mode="identity",
             hbi_workspace=args.private, v1_legacy_mode=False,
             public_network_access="Disabled" if args.private else "Enabled",
-            managed_network=ml.ManagedNetworkSettingsArgs(
-                isolation_mode="AllowOnlyApprovedOutbound" if args.private else "Disabled"),
+            managed_network=managed_network(args.private, args.storage_account_id),
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect,
                                         depends_on=[args.key.access] if args.key.access else None,
@@ -127,7 +142,6 @@ class MlWorkspace(pulumi.ComponentResource):
                 properties=ml.AmlComputePropertiesArgs(
                     vm_size=args.gpu_vm_size, vm_priority="LowPriority" if args.low_priority else "Dedicated",
                     os_type="Linux", enable_node_public_ip=False, remote_login_port_public_access="Disabled",
-                    subnet=None if args.private else ml.ResourceIdArgs(id=args.compute_subnet_id),
                     scale_settings=ml.ScaleSettingsArgs(min_node_count=0, max_node_count=args.max_nodes,
                                                         node_idle_time_before_scale_down="PT10M"))),
             opts=pulumi.ResourceOptions(parent=self))

@@ -64,7 +64,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
     workspace = MlWorkspace("ml", MlWorkspaceArgs(
         names=names, scope=scope, storage_account_id=store.account_id, key_vault_id=vault.vault_id,
         key_id=vault.key_id, key=key, app_insights_id=telemetry.app_insights_id, registry_id=registry.registry_id,
-        compute_subnet_id=foundation.subnet_ids["compute"], gpu_vm_size=gpu_size, max_nodes=cfg.gpu.max_nodes,
+        gpu_vm_size=gpu_size, max_nodes=cfg.gpu.max_nodes,
         low_priority=cfg.gpu.spot, private=prod, tags=tags, protect=prod))
 
     endpoints: dict[str, ModelEndpoint] = {}

@@ -6,10 +6,10 @@ import pytest
 
 from components.azure.ml_workspace import MlWorkspace, MlWorkspaceArgs
 from infra.plan.engine import plan_program
-from tests.components.azure.support import SUBNET, VAULT, customer_key, names, one, scope
+from tests.components.azure.support import VAULT, customer_key, names, one, scope
 
 WIRING = {"storage_account_id": "/storage", "key_vault_id": VAULT, "app_insights_id": "/appi",
-          "registry_id": "/acr", "compute_subnet_id": SUBNET}
+          "registry_id": "/acr"}
 
 
 def _args(env: str, **overrides) -> MlWorkspaceArgs:
@@ -56,7 +56,7 @@ def test_gpu_compute_scales_to_zero_without_public_ips(dev):
     props = compute["properties"]
     assert props["scaleSettings"]["minNodeCount"] == 0 and props["scaleSettings"]["maxNodeCount"] == 2
     assert (props["enableNodePublicIp"], props["remoteLoginPortPublicAccess"]) == (False, "Disabled")
-    assert props["subnet"] == {"id": SUBNET} and props["vmSize"] == "Standard_NC4as_T4_v3"
+    assert props["vmSize"] == "Standard_NC4as_T4_v3"
     assert compute["disableLocalAuth"] is True
 
 
@@ -93,15 +93,25 @@ def test_drift_monitor_identity_is_attached_and_holds_the_workspace_data_plane_r
     assert "/containers/azureml-blobstore-" in scopes["ml-monitor-workspace-blobs-write"]
 
 
-def test_prod_compute_lives_in_the_managed_network_not_a_custom_subnet(dev, prod):
+def test_compute_lives_in_the_managed_network_not_a_custom_subnet(dev, prod):
     """A workspace with a managed network refuses compute in a customer VNet ("When using Managed Vnet, you can't
     deploy compute resources inside your custom Vnet", Azure ML docs "Managed virtual network isolation",
-    limitations - MicrosoftDocs/azure-docs#123745; hashicorp/terraform-provider-azurerm#29622). Prod's workspace is
-    `AllowOnlyApprovedOutbound`, so its cluster has no subnet; dev (no managed network) keeps the compute subnet."""
-    prod_workspace = one(prod, ":machinelearningservices:Workspace")["inputs"]
-    assert prod_workspace["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
-    def cluster(plan):
-        return one(plan, ":machinelearningservices:Compute")["inputs"]["properties"]["properties"]
+    limitations - MicrosoftDocs/azure-docs#123745; hashicorp/terraform-provider-azurerm#29622)."""
+    for plan in (dev, prod):
+        assert "subnet" not in one(plan, ":machinelearningservices:Compute")["inputs"]["properties"]["properties"]
 
-    assert "subnet" not in cluster(prod)
-    assert cluster(dev)["subnet"] == {"id": SUBNET}
+
+def test_dev_deployments_and_monitors_reach_the_firewalled_account_through_a_private_endpoint(dev, prod):
+    """The storage account denies by default and allows only the stack's subnets; managed online deployments and
+    serverless Spark run on Microsoft-managed networks whose egress, without a workspace managed network, is public
+    (Azure ML docs, "Network isolation with managed online endpoints"), so the firewall refused the model download,
+    the data collector and the drift monitor in dev. Azure adds private endpoints on its own only for resources
+    with public network access disabled in internet-outbound mode (Azure ML docs, "Managed virtual network
+    isolation", required rules), so dev declares the blob endpoint (Spark-enabled for the monitors)."""
+    dev_network = one(dev, ":machinelearningservices:Workspace")["inputs"]["managedNetwork"]
+    assert dev_network["isolationMode"] == "AllowInternetOutbound"
+    (rule,) = dev_network["outboundRules"].values()
+    assert (rule["type"], rule["category"]) == ("PrivateEndpoint", "UserDefined")
+    assert rule["destination"] == {"serviceResourceId": "/storage", "subresourceTarget": "blob", "sparkEnabled": True}
+    prod_network = one(prod, ":machinelearningservices:Workspace")["inputs"]["managedNetwork"]
+    assert prod_network["isolationMode"] == "AllowOnlyApprovedOutbound" and not prod_network.get("outboundRules")
