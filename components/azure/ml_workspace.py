@@ -15,7 +15,8 @@ GPU compute cluster for training.
   access and allows approved outbound only (Azure adds private endpoints to the storage account, vault and
   registry itself); dev allows internet outbound and declares the private endpoint to the account's blobs
   (Spark-enabled), which Azure only adds on its own for resources with public network access disabled (Azure ML
-  docs, "Managed virtual network isolation", required rules). Dev keeps public workspace access.
+  docs, "Managed virtual network isolation", required rules). Dev keeps public workspace access. The network is
+  provisioned for serverless Spark (the drift monitors) by `SparkNetwork` (network_provisioning.py).
 - Drift monitor identity: a user-assigned identity attached to the workspace that the model monitors' serverless
   Spark jobs run as. Serverless Spark uses only a user-assigned identity attached to the workspace ("serverless
   Spark compute relies on a user-assigned managed identity attached to the workspace", Azure ML docs, "Configure
@@ -39,6 +40,7 @@ import pulumi_azure_native as azure
 
 from components.azure.artifact_store import CustomerKey
 from components.azure.naming import AzureNames, check_azure_name
+from components.azure.network_provisioning import SparkNetwork
 from components.azure.roles import Scope, grant
 
 ml = azure.machinelearningservices
@@ -156,5 +158,8 @@ class MlWorkspace(pulumi.ComponentResource):
             grant(f"{name}-monitor-{role_name}", subscription_id=s.subscription_id, scope=scope,
                   principal_id=monitor.principal_id, role=role, parent=self)
         self.monitor_identity_id = monitor.id
+        SparkNetwork(f"{name}-spark-network", subscription_id=s.subscription_id,
+                     resource_group_name=s.resource_group_name, workspace_name=workspace.name,
+                     opts=pulumi.ResourceOptions(parent=self))
         self.register_outputs({"workspace_name": workspace.name, "workspace_id": workspace.id,
                                "compute_name": compute.name})
