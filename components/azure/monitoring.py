@@ -29,8 +29,21 @@ mon = azure.monitor
 ENDPOINT_TYPE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 DEPLOYMENT_TYPE = f"{ENDPOINT_TYPE}/deployments"
 UTILIZATION_PERCENT = 85
-DEPLOYMENT_METRICS = ("CpuUtilizationPercentage", "CpuMemoryUtilizationPercentage", "GpuUtilizationPercentage",
-                      "DeploymentCapacity")
+ENDPOINT_METRICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "RequestLatency_P99": (("Average",), ("deployment",)),
+    "RequestsPerMinute": (("Average",), ("deployment", "statusCode", "statusCodeClass", "modelStatusCode")),
+}
+"""Endpoint metrics the alerts and the workbook read: REST name -> (aggregations Azure accepts, dimensions), from
+"Supported metrics for Microsoft.MachineLearningServices/workspaces/onlineEndpoints". The request latency
+percentiles are already aggregated per minute and accept `Average` only: a metric alert asking another
+time aggregation is refused at creation
+("Time aggregation must be one of [...]", Azure/azure-monitor-baseline-alerts#194)."""
+DEPLOYMENT_METRICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "CpuUtilizationPercentage": (("Minimum", "Maximum", "Average"), ("instanceId",)),
+    "CpuMemoryUtilizationPercentage": (("Minimum", "Maximum", "Average"), ("instanceId",)),
+    "GpuUtilizationPercentage": (("Minimum", "Maximum", "Average"), ("instanceId",)),
+    "DeploymentCapacity": (("Minimum", "Maximum", "Average"), ("instanceId", "State")),
+}
 """Deployment metrics the alerts read, by their REST names ("Supported metrics for Microsoft.MachineLearningServices/
 workspaces/onlineEndpoints/deployments"): Azure refuses a metric alert on a name the namespace does not have.
 `DeploymentCapacity` has the dimensions instanceId and State only, so the capacity alert uses none."""
@@ -57,7 +70,8 @@ class MonitoredEndpoint:
     reference_data: pulumi.Input[str]
     """The live model's training features (`baseline.csv`)."""
     identity_id: pulumi.Input[str]
-    """Identity the drift job runs as (the endpoint's)."""
+    """Identity the drift job runs as: a user-assigned identity attached to the workspace
+    (MlWorkspace.monitor_identity_id), never the endpoint's."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +177,7 @@ class Monitoring(pulumi.ComponentResource):
         slots = [d.slot for d in ep.deployments]
         self._alert(f"{prefix}-p99-latency", args, ep.endpoint_id, ENDPOINT_TYPE,
                     f"{ep.service}: p99 request latency above {args.thresholds.p99_latency_ms:g} ms",
-                    [criterion("RequestLatency_P99", "GreaterThan", args.thresholds.p99_latency_ms, "Maximum",
+                    [criterion("RequestLatency_P99", "GreaterThan", args.thresholds.p99_latency_ms, "Average",
                                [mon.MetricDimensionArgs(name="deployment", operator="Include", values=slots)])], 2)
         logs = traffic_logs(f"{prefix}-traffic-logs", endpoint_id=ep.endpoint_id,
                             log_analytics_id=args.log_analytics_id, parent=self)

@@ -24,6 +24,7 @@ ROLES: dict[str, str] = {
     "Key Vault Crypto Service Encryption User": "e147488a-f6f5-4113-8e2d-b22465e65bf6",
     "Key Vault Crypto User": "12338af0-0e69-4776-bea7-57ae8d297424",
     "AzureML Metrics Writer (preview)": "635dd51f-9968-44d3-b7fb-6d9a6bd613ae",
+    "AzureML Data Scientist": "f6c7c914-8db3-469d-8ca1-694a8f32e121",
     "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
 }
 _NAMESPACE = uuid.UUID("6f1c2b4e-9a55-4b7e-8d2a-3c1e0f6a9b10")

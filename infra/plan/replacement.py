@@ -311,6 +311,10 @@ RULES: dict[str, ReplaceRule] = {
         "", "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
         "resource's own `diff` decides: components/azure/rbac_propagation.py never replaces)"),
     **_kubernetes_rules(),
+    "pulumi-python:dynamic/azureml:SparkNetwork": rule(
+        "subscriptionId resourceGroupName workspaceName",
+        "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "
+        "resource's own `diff` decides: components/azure/network_provisioning.py replaces on IDENTITY)"),
     "pulumi-python:dynamic/azureml:EndpointTraffic": rule(
         "subscriptionId resourceGroupName workspaceName endpointName",
         "https://github.com/pulumi/pulumi/blob/master/sdk/python/lib/pulumi/dynamic/dynamic.py (a dynamic "

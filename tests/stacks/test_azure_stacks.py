@@ -163,3 +163,15 @@ def test_exports_name_what_the_stack_declares(dev):
     assert out["artifactBucket"] == _one(dev, ":StorageAccount")["inputs"]["accountName"]
     assert out["endpoints"]["fraud-detector"]["name"] == _one(dev, ":OnlineEndpoint")["inputs"]["endpointName"]
     assert out["registryLoginServer"] == _one(dev, ":Registry")["inputs"]["registryName"] + ".azurecr.io"
+
+
+def test_drift_monitor_runs_as_an_identity_attached_to_the_workspace(dev, prod):
+    """Serverless Spark (the model monitor's compute) runs only as a user-assigned identity attached to the
+    workspace (Azure ML docs, "Configure Apache Spark jobs": "serverless Spark compute relies on a user-assigned
+    managed identity attached to the workspace"); the monitor ran as the endpoint's identity, which is not."""
+    for plan in (dev, prod):
+        workspace = _one(plan, ":machinelearningservices:Workspace")["inputs"]
+        definition = _one(plan, ":Schedule")["inputs"]["properties"]["action"]["monitorDefinition"]
+        (identity,) = definition["computeConfiguration"]["computeIdentity"]["identity"]["userAssignedIdentities"]
+        assert identity in workspace["identity"]["userAssignedIdentities"]
+        assert identity not in _one(plan, ":OnlineEndpoint")["inputs"]["identity"]["userAssignedIdentities"]

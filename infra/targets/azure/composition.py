@@ -64,7 +64,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
     workspace = MlWorkspace("ml", MlWorkspaceArgs(
         names=names, scope=scope, storage_account_id=store.account_id, key_vault_id=vault.vault_id,
         key_id=vault.key_id, key=key, app_insights_id=telemetry.app_insights_id, registry_id=registry.registry_id,
-        compute_subnet_id=foundation.subnet_ids["compute"], gpu_vm_size=gpu_size, max_nodes=cfg.gpu.max_nodes,
+        gpu_vm_size=gpu_size, max_nodes=cfg.gpu.max_nodes,
         low_priority=cfg.gpu.spot, private=prod, tags=tags, protect=prod))
 
     endpoints: dict[str, ModelEndpoint] = {}
@@ -88,7 +88,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
                                              instance_count=plan.slots[slot].instance_count,
                                              gpu=plan.slots[slot].instance_type.startswith("Standard_N"))
                          for slot in endpoint.weights],
-            live=plan.live, drift=plan.drift, identity_id=endpoint.identity_id,
+            live=plan.live, drift=plan.drift, identity_id=workspace.monitor_identity_id,
             production_data=pulumi.Output.concat("azureml:", endpoint.endpoint_name, f"-{plan.live}-model_inputs:1"),
             reference_data=store.blob_url(f"{plan.baseline_prefix}/baseline.csv")))
 

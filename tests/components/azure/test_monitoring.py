@@ -147,3 +147,18 @@ def test_deployment_alerts_use_the_namespaces_metric_names_and_dimensions(plan):
             for criterion in alert["criteria"]["allOf"]:
                 assert criterion["metricName"] in DEPLOYMENT_METRICS, name
                 assert {d["name"] for d in criterion.get("dimensions") or []} <= {"instanceId", "State"}, name
+
+
+def test_every_metric_alert_asks_an_aggregation_and_dimensions_the_metric_has(plan):
+    """`RequestLatency_P99` of onlineEndpoints accepts the `Average` aggregation only and has the `deployment`
+    dimension (Azure Monitor, "Supported metrics for Microsoft.MachineLearningServices/workspaces/onlineEndpoints");
+    a metric alert with another time aggregation is refused at creation ("Time aggregation must be one of
+    [Average, Maximum]", Azure/azure-monitor-baseline-alerts#194). The latency alert asked `Maximum`."""
+    from components.azure.monitoring import DEPLOYMENT_METRICS, ENDPOINT_METRICS
+
+    for name, alert in _metric_alerts(plan).items():
+        table = DEPLOYMENT_METRICS if alert["targetResourceType"].endswith("/deployments") else ENDPOINT_METRICS
+        for criterion in alert["criteria"]["allOf"]:
+            aggregations, dimensions = table[criterion["metricName"]]
+            assert criterion["timeAggregation"] in aggregations, name
+            assert {d["name"] for d in criterion.get("dimensions") or []} <= set(dimensions), name
