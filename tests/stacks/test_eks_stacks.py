@@ -131,8 +131,9 @@ def test_a_service_on_both_targets_gets_a_sagemaker_endpoint_and_a_route(tmp_pat
     assert plan.outputs["endpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
     assert "arn" in plan.outputs["endpoints"]["fraud-detector"]
     assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
-    # one image build serves both
-    assert len(_of(plan, "docker:index/image:Image")) == 1
+    # one model-server build serves both (beside it, the trainer and drift-monitor job images)
+    builds = [r["inputs"]["build"]["context"] for r in _of(plan, "docker:index/image:Image")]
+    assert sorted(builds) == ["services/drift_monitor", "services/model_server", "services/trainer"]
 
 
 def test_the_autoscaler_may_resize_only_this_clusters_node_groups(stack_plan):
