@@ -106,7 +106,8 @@ def test_the_model_role_reads_its_models_and_writes_its_capture_only(stack_plan)
     assert writes == [by_sid["WriteCapture"]]
     trust = next(r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-role")
     assert "system:serviceaccount:fraud-detector:fraud-detector" in trust["inputs"]["assumeRolePolicy"]
-    (account,) = [r for r in plan.resources if r["type"] == "kubernetes:core/v1:ServiceAccount"]
+    (account,) = [r for r in plan.resources if r["type"] == "kubernetes:core/v1:ServiceAccount"
+                  and r["inputs"]["metadata"]["name"] == "fraud-detector"]  # beside it: drift-monitor's
     assert account["inputs"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
         "mlopsk8s-dev-eks-k8s-serve-fraud-detector")
 

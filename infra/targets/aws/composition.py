@@ -108,7 +108,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
     endpoints: dict[str, ModelEndpoint] = {}
     monitored: list[MonitoredEndpoint] = []
     images = {}
-    build_job_images(jobs, registry.repository_urls, registry.push_credentials)
+    job_images = build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
@@ -144,7 +144,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
     # `serving: false` holds back cluster workloads too: they read the same models and images.
     on_cluster = serve_on_kubernetes(cfg, services if cfg.serving else (), images, lambda: eks_access(
         cluster, namer, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn, kms_key_arn=key.key_arn,
-        alert_topic_arn=alerts.topic_arn, region=cfg.region, tags=platform_tags))
+        alert_topic_arn=alerts.topic_arn, region=cfg.region, tags=platform_tags), job_images.get("drift-monitor"))
     monitoring = Monitoring("monitoring", MonitoringArgs(
         namer=namer, kms_key_arn=key.key_arn, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn,
         endpoints=tuple(monitored), topic_arn=alerts.topic_arn,
