@@ -36,9 +36,14 @@ REQUESTS = "model_server_requests_total"
 DURATION_BUCKETS = "model_server_request_duration_seconds_bucket"
 DRIFT_PSI = "mlops_drift_feature_psi"
 DCGM_GPU_UTIL = "DCGM_FI_DEV_GPU_UTIL"
+GRPC_NOT_PREDICTIONS = ("ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata")
+"""The Open Inference Protocol v2 gRPC methods that only ask about the server (route
+`/inference.GRPCInferenceService/<Method>`, services/model_server/grpc_service.py); `ModelInfer` predicts."""
 NOT_PREDICTIONS = ("/ping|/metrics|/live|/ready|/health|/v2/health/.*|/v2/models/\\\\{name\\\\}/ready"
-                   "|/execution-parameters")
-"""Routes that are not predictions (health, readiness, metrics), excluded from error rate and latency."""
+                   "|/execution-parameters"
+                   f"|/inference\\\\.GRPCInferenceService/({'|'.join(GRPC_NOT_PREDICTIONS)})")
+"""Routes that are not predictions (health, readiness, metrics, gRPC health and metadata calls), excluded from
+error rate and latency."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ into the shared specs. A target maps these onto its components; it re-derives no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -149,6 +150,76 @@ def build_image(plan: ServicePlan, repository_url: pulumi.Input[str],
     return ServiceImage(f"{plan.name}-image", ServiceImageArgs(
         service=plan.name, image_tag=plan.build_tag, repository_url=repository_url,
         credentials=credentials())).image_uri
+
+
+@dataclass(frozen=True)
+class JobImage:
+    """An image the platform's jobs run (not a served model): built from its own folder of services/."""
+
+    repository: str
+    """Its repository's name in the stack's registry (and its key in the `repositoryUrls` export)."""
+    context: str
+    """Build context relative to the project root (the folder whose .dockerignore applies)."""
+
+    @property
+    def dockerfile(self) -> str:
+        return f"{self.context}/Dockerfile"
+
+
+JOB_IMAGES = (JobImage("trainer", "services/trainer"), JobImage("drift-monitor", "services/drift_monitor"))
+"""The job images every stack with a registry builds beside the model server's (issue 11)."""
+JOB_REPOSITORIES = frozenset(job.repository for job in JOB_IMAGES)
+
+
+@dataclass(frozen=True)
+class JobImagePlan:
+    image: JobImage
+    tag: str
+    """The tag to build and push: the stack's build tag (`stack_build_tag`)."""
+
+
+def _version_key(tag: str) -> tuple[tuple[int, int | str], ...]:
+    """Order `1.10.0` after `1.9.0` (numeric parts compare as numbers, others as text after numbers)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.\-_]", tag))
+
+
+def stack_build_tag(cfg: PlatformConfig) -> str | None:
+    """The tag the stack's job images are built with: its services' `buildTag` (the newest when they differ).
+
+    Every build tag names this checkout's content (services/build-tags.json records it), so the job images
+    share the rule: nothing is built without a build tag, and a new build tag rebuilds every image.
+    """
+    tags = {svc.build_tag for svc in cfg.services.values() if svc.build_tag and not svc.external_image}
+    return max(tags, key=_version_key) if tags else None
+
+
+def plan_job_images(cfg: PlatformConfig, fallback_tag: str | None = None) -> list[JobImagePlan]:
+    """The job images this stack builds, tagged with its build tag (or `fallback_tag`, for a registry
+    private to one machine, e.g. local); none when it has neither."""
+    tag = stack_build_tag(cfg) or fallback_tag
+    return [] if tag is None else [JobImagePlan(image, tag) for image in JOB_IMAGES]
+
+
+def registry_repositories(services: Sequence[ServicePlan], jobs: Sequence[JobImagePlan]) -> list[str]:
+    """Every repository the stack's registry holds: the services' (not external) and the job images'."""
+    return sorted({plan.repository for plan in services if not plan.external}
+                  | {job.image.repository for job in jobs})
+
+
+def build_job_images(jobs: Sequence[JobImagePlan], repository_urls: Mapping[str, pulumi.Input[str]],
+                     credentials: Callable[[], RegistryCredentials]) -> dict[str, pulumi.Output[str]]:
+    """Build and push each job image (`<repository>-image`, a `ServiceImage`); repository -> pushed digest."""
+    return {job.image.repository: ServiceImage(f"{job.image.repository}-image", ServiceImageArgs(
+        service=job.image.repository, image_tag=job.tag, repository_url=repository_urls[job.image.repository],
+        credentials=credentials(), dockerfile=job.image.dockerfile, context=job.image.context)).image_uri
+        for job in jobs}
+
+
+def repository_exports(services: Sequence[ServicePlan], jobs: Sequence[JobImagePlan],
+                       repository_urls: Mapping[str, pulumi.Input[str]]) -> dict[str, pulumi.Input[str]]:
+    """The `repositoryUrls` export: service -> its repository, and each job image's repository by its name."""
+    return {**{plan.name: repository_urls[plan.repository] for plan in services if not plan.external},
+            **{job.image.repository: repository_urls[job.image.repository] for job in jobs}}
 
 
 def rollout_spec(cfg: PlatformConfig) -> RolloutSpec:

@@ -201,6 +201,16 @@ def cross_section_problems(cfg: PlatformConfig) -> list[Problem]:
                                 f"a public cluster API is for dev stacks only; a {cfg.environment} cluster API is "
                                 "private (remove publicApiCidrs and reach it through the VPC / VPN)",
                                 list(cfg.network.public_api_cidrs)))
+    from infra.composition import JOB_REPOSITORIES  # the job images' repositories share the registry
+
+    for name, svc in cfg.services.items():
+        repository = svc.image_repository or name
+        if repository in JOB_REPOSITORIES and not svc.external_image:
+            key = "imageRepository" if svc.image_repository else ""
+            problems.append(Problem(f"{NAMESPACE}:services.{name}" + (f".{key}" if key else ""),
+                                    f"repository {repository!r} is the platform's {repository} job image's in the "
+                                    "stack's registry; rename the service or set imageRepository to another name",
+                                    repository))
     return problems
 
 

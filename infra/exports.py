@@ -6,7 +6,10 @@ A target's composition returns `StackExports`; `outputs()` is the stack's output
 |---|---|
 | `region` | the stack's region / location |
 | `artifactBucket` | the artifact bucket / container (models, datasets, data capture, monitoring reports) |
-| `repositoryUrls` | service -> image repository URL in the stack's registry |
+| `repositoryUrls` | service -> image repository URL in the stack's registry; plus `trainer`, `drift-monitor` |
+
+`repositoryUrls` also names the job images' repositories (`infra.composition.JOB_IMAGES`, built beside the
+model server's with the stack's build tag).
 | `clusterName` | the GPU cluster (only on clouds with one: not on local) |
 | `kubeconfig` | the cluster's kubeconfig (always a secret; only with a cluster) |
 | `endpoints` | service -> `{name, invokeUrl, weights}` (weights of the deployed slots) |

@@ -20,6 +20,8 @@ from components.alert_rules import ServiceAlerts
 from components.k8s import charts
 from components.k8s.canary import SERVING_DOMAIN, CanaryAnalysis, CanaryController
 from components.k8s.cluster import ClusterConnection, ClusterConnectionArgs
+from components.k8s.drift_job import SERVICE_ACCOUNT as DRIFT_SERVICE_ACCOUNT
+from components.k8s.drift_job import DriftCronJob, DriftCronJobArgs
 from components.k8s.gpu_enablement import GpuEnablement, GpuEnablementArgs, NodeAutoscaler, gateway_url
 from components.k8s.model_service import ModelService, ModelServiceArgs
 from components.k8s.names import GATEWAY_NAMESPACE
@@ -51,6 +53,8 @@ class IdentityRequest:
     service_account: str
     reads_model_prefix: str | None = None
     """Read only this key prefix of the artifact store (a service's models)."""
+    reads_prefixes: tuple[str, ...] = ()
+    """Read only these key prefixes too (the drift monitor: the live baseline and the service's capture)."""
     writes_prefix: str | None = None
     """Write only under this key prefix of the artifact store (the service's prediction capture)."""
     publishes_alerts: bool = False
@@ -113,10 +117,13 @@ def config_problems(cfg: PlatformConfig) -> list[Problem]:
 
 def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
                         images: Mapping[str, Mapping[str, pulumi.Input[str]]],
-                        cluster_access: Callable[[], ClusterAccess]) -> dict[str, EndpointExport]:
+                        cluster_access: Callable[[], ClusterAccess],
+                        drift_image: pulumi.Input[str] | None = None) -> dict[str, EndpointExport]:
     """Declare the cluster's serving for the Kubernetes-served services; their endpoint exports (none: nothing).
 
     `cluster_access` is called only when a service is served on Kubernetes (it declares cloud roles).
+    `drift_image` (the drift-monitor job image the target pushed) runs each service's drift check as a CronJob;
+    None (nothing built: no build tag) leaves it out.
     """
     served = [plan for plan in services if serves_on(cfg, plan.name, ON_KUBERNETES)]
     if not served:
@@ -150,7 +157,23 @@ def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
             weights=service.weights, extras={"namespace": service.namespace,
                                              **({"host": f"{plan.name}.{SERVING_DOMAIN}"} if service.controlled
                                                 else {})})
+        if drift_image is not None:
+            drift_check(plan, service.namespace, drift_image, access, pulumi.ResourceOptions.merge(
+                on_cluster, pulumi.ResourceOptions(depends_on=[service])))
     return endpoints
+
+
+def drift_check(plan: ServicePlan, namespace: str, image: pulumi.Input[str], access: ClusterAccess,
+                opts: pulumi.ResourceOptions) -> DriftCronJob:
+    """The service's drift monitor CronJob, with an identity that reads only its baseline and its capture."""
+    capture_prefix = CAPTURE_PREFIX.format(service=plan.name)
+    annotations = access.bind_identity(IdentityRequest(
+        f"drift-{plan.name}", namespace, DRIFT_SERVICE_ACCOUNT, reads_prefixes=(plan.baseline_prefix, capture_prefix)))
+    schedule = plan.drift.schedule or "daily"  # resolved per environment by the config; never None here
+    return DriftCronJob(f"{plan.name}-drift", DriftCronJobArgs(
+        service=plan.name, namespace=namespace, image=image, schedule=schedule,
+        threshold_psi=plan.drift.threshold_psi, baseline_uri=access.model_uri(f"{plan.baseline_prefix}/baseline.csv"),
+        capture_uri=access.model_uri(f"{capture_prefix}/"), service_account_annotations=annotations), opts)
 
 
 def service_workload(plan: ServicePlan, images: Mapping[str, pulumi.Input[str]], access: ClusterAccess,

@@ -1,10 +1,11 @@
 """`mlops:local:DriftMonitor`: the drift monitor as one one-shot container per service, run on demand or on a timer.
 
-The image is built from services/drift_monitor/Dockerfile (its folder is the build context) and pushed to the
-stack's registry like the model server's. Each service gets a container that is created, not started: it reads
-the live model's baseline and the slots' captured predictions from the artifact store (`s3://` through
-`AWS_ENDPOINT_URL`), pushes its PSI per feature to the Pushgateway with the grouping key `service=<name>` (the
-label contract of components/alert_rules.py), and exits. `docker start -a <container>` runs it now; the stack's
+The image is the drift-monitor job image the stack builds and pushes to its registry like every target
+(`infra.composition.build_job_images`, from services/drift_monitor/); `image` is its pushed digest. Each
+service gets a container that is created, not started: it reads the live model's baseline and the slots'
+captured predictions from the artifact store (`s3://` through `AWS_ENDPOINT_URL`), pushes its PSI per feature
+to the Pushgateway with the grouping key `service=<name>` (the label contract of components/alert_rules.py),
+and exits. `docker start -a <container>` runs it now; the stack's
 `driftMonitor` export gives the command per service and docs/local-platform.md a timer for the drift schedule.
 """
 
@@ -18,11 +19,6 @@ import pulumi
 from components.local.containers import ContainerSpec, container, pull
 from components.local.images import SERVICE_USER
 from components.monitoring import DriftSpec
-from components.service_image import RegistryCredentials, ServiceImage, ServiceImageArgs
-
-DOCKERFILE = "services/drift_monitor/Dockerfile"
-CONTEXT = "services/drift_monitor"
-REPOSITORY = "drift-monitor"
 
 
 @dataclass(frozen=True)
@@ -39,9 +35,8 @@ class DriftCheck:
 class DriftMonitorArgs:
     prefix: str
     network: pulumi.Input[str]
-    repository_url: pulumi.Input[str]
-    credentials: RegistryCredentials
-    image_tag: str
+    image: pulumi.Input[str]
+    """The drift-monitor job image's pushed digest (`<registry>/drift-monitor@sha256:...`)."""
     checks: Sequence[DriftCheck]
     store_env: Sequence[pulumi.Input[str]]
     pushgateway: str = "http://pushgateway:9091"
@@ -63,11 +58,7 @@ class DriftMonitor(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DriftMonitorArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:local:DriftMonitor", name, None, opts)
-        built = ServiceImage(f"{name}-image", ServiceImageArgs(
-            service=REPOSITORY, image_tag=args.image_tag, repository_url=args.repository_url,
-            credentials=args.credentials, dockerfile=DOCKERFILE, context=CONTEXT),
-            opts=pulumi.ResourceOptions(parent=self))
-        image = pull(f"{name}-pulled", built.image_uri, self, args.pull_provider)
+        image = pull(f"{name}-pulled", args.image, self, args.pull_provider)
         self.containers = {}
         for check in args.checks:
             container_name = f"{args.prefix}-drift-{check.service}"

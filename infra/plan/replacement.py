@@ -78,7 +78,7 @@ def _kubernetes_rules() -> dict[str, ReplaceRule]:
         "core/v1:ConfigMap": "data binaryData",  # immutable unless the provider enables ConfigMap mutation
         "core/v1:Namespace": "", "core/v1:ServiceAccount": "",
         "autoscaling/v2:HorizontalPodAutoscaler": "", "policy/v1:PodDisruptionBudget": "",
-        "networking.k8s.io/v1:NetworkPolicy": "",
+        "networking.k8s.io/v1:NetworkPolicy": "", "batch/v1:CronJob": "",  # jobTemplate and schedule update in place
         "gateway.networking.k8s.io/v1:HTTPRoute": "", "gateway.networking.k8s.io/v1:Gateway": "",
         "gateway.networking.k8s.io/v1:GatewayClass": "", "gateway.envoyproxy.io/v1alpha1:EnvoyProxy": "",
         "monitoring.coreos.com/v1:ServiceMonitor": "", "monitoring.coreos.com/v1:PrometheusRule": "",

@@ -20,6 +20,8 @@ THRESHOLDS = AlertThresholds(error_rate_percent=0.5, p99_latency_ms=500)
 FRAUD = ServiceAlerts("fraud", DriftSpec(features=("mean radius", "a.b"), threshold_psi=0.2))
 CHURN = ServiceAlerts("churn", DriftSpec(features=(), threshold_psi=0.25))
 OPTIONS = RuleOptions(gpu=True, gpu_percent=90)
+GRPC = "/inference.GRPCInferenceService/"
+"""The model server's gRPC routes (services/model_server/grpc_service.py: ROUTE)."""
 
 
 def _series(name: str, values: str, **labels: str) -> dict[str, str]:
@@ -35,13 +37,13 @@ def _requests(service: str, slot: str, ok_per_min: int, errors_per_min: int) -> 
             _series("model_server_requests_total", "0+600x30", **{**common, "route": "/ping"}, status="503")]
 
 
-def _latency(service: str, slot: str, seconds_bucket: str) -> list[dict[str, str]]:
+def _latency(service: str, slot: str, seconds_bucket: str, route: str = "/invocations") -> list[dict[str, str]]:
     """600 requests a minute, all slower than the bucket below `seconds_bucket` and within it."""
     out = []
     for le in ("0.1", "0.25", "0.5", "1.0", "+Inf"):
         per_min = 600 if float(le) >= float(seconds_bucket) else 0
         out.append(_series("model_server_request_duration_seconds_bucket", f"0+{per_min}x30", service=service,
-                           slot=slot, route="/invocations", le=le))
+                           slot=slot, route=route, le=le))
     return out
 
 
@@ -57,6 +59,30 @@ UNIT_TESTS = [
         "alert_rule_test": [{"eval_time": "15m", "alertname": "ModelServerHighErrorRate", "exp_alerts": [
             {"exp_labels": {"severity": "critical", "service": "fraud", "slot": "blue"},
              "exp_annotations": _notes("fraud/blue: 10% of requests fail (5XX)",
+                                       "5XX responses above 0.5% of requests for 5m.", "rollback")}]}],
+    },
+    {  # gRPC health and metadata calls never count: failing ServerReady / ModelReady probes and slow
+        # ServerMetadata / ModelMetadata calls beside fast, successful ModelInfer calls page nobody
+        "interval": "1m",
+        "input_series": [_series("model_server_requests_total", "0+600x30", service="fraud", slot="green",
+                                 route=f"{GRPC}ModelInfer", method="GRPC", status="200")]
+        + [_series("model_server_requests_total", "0+600x30", service="fraud", slot="green",
+                   route=f"{GRPC}{method}", method="GRPC", status="503")
+           for method in ("ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata")]
+        + [series for route, slowest in (("ModelInfer", "0.1"), ("ServerMetadata", "1.0"), ("ModelMetadata", "1.0"))
+           for series in _latency("fraud", "green", slowest, route=f"{GRPC}{route}")],
+        "alert_rule_test": [{"eval_time": "15m", "alertname": "ModelServerHighErrorRate", "exp_alerts": []},
+                            {"eval_time": "15m", "alertname": "ModelServerHighLatencyP99", "exp_alerts": []}],
+    },
+    {  # a failing gRPC ModelInfer is a prediction: it pages
+        "interval": "1m",
+        "input_series": [_series("model_server_requests_total", "0+60x30", service="fraud", slot="green",
+                                 route=f"{GRPC}ModelInfer", method="GRPC", status="500"),
+                         _series("model_server_requests_total", "0+540x30", service="fraud", slot="green",
+                                 route=f"{GRPC}ModelInfer", method="GRPC", status="200")],
+        "alert_rule_test": [{"eval_time": "15m", "alertname": "ModelServerHighErrorRate", "exp_alerts": [
+            {"exp_labels": {"severity": "critical", "service": "fraud", "slot": "green"},
+             "exp_annotations": _notes("fraud/green: 10% of requests fail (5XX)",
                                        "5XX responses above 0.5% of requests for 5m.", "rollback")}]}],
     },
     {  # p99 near 1 s on green, near 0.1 s on blue: only green pages

@@ -19,7 +19,7 @@ from infra.plan.engine import plan_stack
 from infra.stackfile import PROJECT_ROOT, read_stack_config
 from infra.targets import load_platform_config
 from infra.targets.aws import build_tags
-from infra.targets.aws.build_tags import CONTEXT, LOCK, build_tag_problems, content_digest, write_lock
+from infra.targets.aws.build_tags import CONTEXT, CONTEXTS, LOCK, build_tag_problems, content_digest, write_lock
 
 
 def _dev():
@@ -29,8 +29,9 @@ def _dev():
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    """A copy of the build context and the committed digests, to change without touching the repository."""
-    shutil.copytree(PROJECT_ROOT / CONTEXT, tmp_path / CONTEXT, ignore=shutil.ignore_patterns("__pycache__"))
+    """A copy of the build contexts and the committed digests, to change without touching the repository."""
+    for context in CONTEXTS:
+        shutil.copytree(PROJECT_ROOT / context, tmp_path / context, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(PROJECT_ROOT / LOCK, tmp_path / LOCK)
     return tmp_path
 
@@ -61,11 +62,21 @@ def test_a_new_tag_must_be_recorded_and_recording_keeps_older_tags(checkout: Pat
     cfg = _dev()
     bumped = cfg.model_copy(update={"services": {"fraud-detector": cfg.services["fraud-detector"].model_copy(
         update={"build_tag": "1.5.1"})}})
-    (problem,) = build_tag_problems(bumped, checkout)
-    assert "no content digest is recorded for tag '1.5.1'" in problem.message
+    problems = build_tag_problems(bumped, checkout)
+    assert [p.message.split(": run")[0] for p in problems] == [
+        f"no content digest is recorded for tag '1.5.1' of {context}" for context in CONTEXTS]
     write_lock({"1.5.1"}, checkout)
     assert build_tag_problems(bumped, checkout) == []
-    assert set(build_tags.recorded(checkout)[CONTEXT]) == {"1.5.0", "1.5.1"}
+    assert all(set(build_tags.recorded(checkout)[context]) == {"1.5.0", "1.5.1"} for context in CONTEXTS)
+
+
+@pytest.mark.parametrize("context", ["services/trainer", "services/drift_monitor"])
+def test_a_changed_job_image_under_the_same_tag_fails_too(checkout: Path, context: str):
+    """The job images are pushed with the stack's build tag to the same IMMUTABLE registry (issue 11)."""
+    (checkout / context / "cli.py").write_text((checkout / context / "cli.py").read_text() + "\n# changed\n")
+    (problem,) = build_tag_problems(_dev(), checkout)
+    assert problem.key == "mlops-platform:services.fraud-detector.buildTag" and problem.value == "1.5.0"
+    assert f"{context} changed since tag '1.5.0'" in problem.message
 
 
 def test_the_plan_exits_with_a_config_error_on_a_stale_tag(monkeypatch: pytest.MonkeyPatch):

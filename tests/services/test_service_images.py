@@ -32,6 +32,14 @@ def test_base_is_exactly_the_model_servers(job: tuple[str, list[Stage]]) -> None
     assert set(external_bases(stages)) == server_bases
 
 
+@pytest.mark.parametrize("service", ("model_server", *JOBS))
+def test_every_base_is_pinned_by_digest(service: str) -> None:
+    """Issue 11: "pinned base by digest". A tag can be re-pushed (python:3.11.7-slim-bookworm was, for Debian
+    security updates); the digest names one image index, so a rebuild of a build tag gets the same base."""
+    for base in external_bases(parse(SERVICES / service / "Dockerfile")):
+        assert re.fullmatch(r"[a-z0-9./-]+:[\w.-]+@sha256:[0-9a-f]{64}", base), f"{service}: {base}: add @sha256:..."
+
+
 def test_final_stage_runs_as_a_non_root_numeric_user(job: tuple[str, list[Stage]]) -> None:
     _, stages = job
     users = stages[-1].all("USER")

@@ -119,7 +119,7 @@ def test_model_monitor_runs_daily_in_dev_and_hourly_in_prod(dev, prod):
 
 
 def test_image_is_built_from_the_model_server_dockerfile_with_the_configured_tag(dev):
-    image = _one(dev, "docker:index/image:Image")["inputs"]
+    image = dev.named("fraud-detector-image-image")["inputs"]  # job images: tests/infra/test_job_images.py
     assert image["build"]["dockerfile"] == "services/model_server/Dockerfile"
     assert image["imageName"].endswith("/mlops-dev-fraud-detector:1.5.0")
     assert image["registry"]["password"] == "[secret]"

@@ -107,7 +107,8 @@ def test_the_model_role_reads_its_models_and_writes_its_capture_only(stack_plan)
     assert writes == [by_sid["WriteCapture"]]
     trust = next(r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-role")
     assert "system:serviceaccount:fraud-detector:fraud-detector" in trust["inputs"]["assumeRolePolicy"]
-    (account,) = [r for r in plan.resources if r["type"] == "kubernetes:core/v1:ServiceAccount"]
+    (account,) = [r for r in plan.resources if r["type"] == "kubernetes:core/v1:ServiceAccount"
+                  and r["inputs"]["metadata"]["name"] == "fraud-detector"]  # beside it: drift-monitor's
     assert account["inputs"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(
         "mlopsk8s-dev-eks-k8s-serve-fraud-detector")
 
@@ -132,8 +133,9 @@ def test_a_service_on_both_targets_gets_a_sagemaker_endpoint_and_a_route(tmp_pat
     assert plan.outputs["endpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
     assert "arn" in plan.outputs["endpoints"]["fraud-detector"]
     assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
-    # one image build serves both
-    assert len(_of(plan, "docker:index/image:Image")) == 1
+    # one model-server build serves both (beside it, the trainer and drift-monitor job images)
+    builds = [r["inputs"]["build"]["context"] for r in _of(plan, "docker:index/image:Image")]
+    assert sorted(builds) == ["services/drift_monitor", "services/model_server", "services/trainer"]
 
 
 def test_the_autoscaler_may_resize_only_this_clusters_node_groups(stack_plan):

@@ -141,7 +141,9 @@ def test_a_service_on_both_targets_gets_a_vertex_endpoint_and_a_route(tmp_path):
     plan = plan_stack("gke-dev", config_file=both)
     assert len(_of(plan, "gcp:vertex/aiEndpoint:AiEndpoint")) == 1 and len(_of(plan, ROUTE)) == 1
     assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
-    assert len(_of(plan, "docker:index/image:Image")) == 1
+    built = sorted(r["name"] for r in _of(plan, "docker:index/image:Image"))
+    assert built == ["drift-monitor-image-image", "fraud-detector-image-image", "trainer-image-image"], (
+        "the model server image is built once for both targets, beside the two job images")
 
 
 def test_with_an_on_call_webhook_alertmanager_posts_there_and_the_url_stays_secret(capsys):

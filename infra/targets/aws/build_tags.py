@@ -3,6 +3,7 @@
 ECR repositories here are IMMUTABLE (components/aws/container_registry.py): a second push of a tag is
 refused (`ImageTagAlreadyExistsException`, docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-
 mutability.html), half-way through `pulumi up`. So `services/build-tags.json` records, per build context
+(the model server's and each job image's, `infra.composition.JOB_IMAGES`, built with the stack's build tag)
 and tag, the digest of what `docker build` sends (the Dockerfile and every context file its
 `.dockerignore` keeps). The AWS preflight compares it with the checkout and exits 2 naming
 `services.<svc>.buildTag` when the content moved on under the same tag. After a change, bump the tag, then
@@ -21,6 +22,7 @@ import re
 import sys
 from pathlib import Path
 
+from infra.composition import JOB_IMAGES, stack_build_tag
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem
 from infra.stackfile import PROJECT_ROOT
@@ -29,6 +31,8 @@ CONTEXT = "services/model_server"
 """The build context every service's image is built from (ServiceImageArgs.context)."""
 DOCKERFILE = "services/model_server/Dockerfile"
 LOCK = "services/build-tags.json"
+CONTEXTS = {CONTEXT: DOCKERFILE, **{job.context: job.dockerfile for job in JOB_IMAGES}}
+"""Every build context a stack builds from (context -> Dockerfile): the model server's and the job images'."""
 
 
 def _pattern(line: str) -> re.Pattern[str]:
@@ -89,19 +93,27 @@ def recorded(root: Path = PROJECT_ROOT) -> dict[str, dict[str, str]]:
     return {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if isinstance(v, dict)}
 
 
+def built_contexts(cfg: PlatformConfig) -> list[tuple[str, str, str]]:
+    """(buildTag key, tag, context) of every image the stack builds: each service's, then the job images'
+    (tagged with the stack's build tag, reported on the first service whose buildTag it is)."""
+    built = [(f"{NAMESPACE}:services.{name}.buildTag", svc.build_tag, CONTEXT)
+             for name, svc in cfg.services.items() if svc.build_tag and not svc.external_image]
+    tag = stack_build_tag(cfg)
+    key = next((k for k, t, _ in built if t == tag), None)
+    return built + ([(key, tag, job.context) for job in JOB_IMAGES] if tag and key else [])
+
+
 def build_tag_problems(cfg: PlatformConfig, root: Path = PROJECT_ROOT) -> list[Problem]:
-    """A `buildTag` whose recorded content digest is missing or differs from the checkout's."""
-    tags = recorded(root).get(CONTEXT, {})
+    """A `buildTag` whose recorded content digest (of any image built with it) is missing or differs."""
+    lock = recorded(root)
     problems = []
-    for name, svc in cfg.services.items():
-        if not svc.build_tag or svc.external_image:
-            continue
-        key, tag, current = f"{NAMESPACE}:services.{name}.buildTag", svc.build_tag, content_digest(root)
+    for key, tag, context in built_contexts(cfg):
+        tags, current = lock.get(context, {}), content_digest(root, context, CONTEXTS[context])
         if tag not in tags:
-            problems.append(Problem(key, f"no content digest is recorded for tag {tag!r} of {CONTEXT}: run "
+            problems.append(Problem(key, f"no content digest is recorded for tag {tag!r} of {context}: run "
                                     f"`python3 tasks.py build-tags` and commit {LOCK}", tag))
         elif tags[tag] != current:
-            problems.append(Problem(key, f"{CONTEXT} changed since tag {tag!r} was built ({tags[tag][:19]}... -> "
+            problems.append(Problem(key, f"{context} changed since tag {tag!r} was built ({tags[tag][:19]}... -> "
                                     f"{current[:19]}...): ECR repositories are IMMUTABLE and refuse a second push "
                                     "of a tag. Bump buildTag (and the slot imageTag that pins it) to a new version, "
                                     f"then run `python3 tasks.py build-tags` and commit {LOCK}", tag))
@@ -109,13 +121,17 @@ def build_tag_problems(cfg: PlatformConfig, root: Path = PROJECT_ROOT) -> list[P
 
 
 def write_lock(build_tags: set[str], root: Path = PROJECT_ROOT) -> list[str]:
-    """Record the checkout's digest for `build_tags` (other recorded tags are kept); return what changed."""
+    """Record the checkout's digest of every build context for `build_tags` (other recorded tags are kept);
+    return what changed."""
     data = recorded(root)
-    tags = data.setdefault(CONTEXT, {})
-    current = content_digest(root)
-    changed = [f"{tag}: {tags.get(tag, 'new')} -> {current}" for tag in sorted(build_tags) if tags.get(tag) != current]
-    tags.update({tag: current for tag in build_tags})
-    data[CONTEXT] = dict(sorted(tags.items()))
+    changed = []
+    for context, dockerfile in CONTEXTS.items():
+        tags = data.setdefault(context, {})
+        current = content_digest(root, context, dockerfile)
+        changed += [f"{context} {tag}: {tags.get(tag, 'new')} -> {current}"
+                    for tag in sorted(build_tags) if tags.get(tag) != current]
+        tags.update({tag: current for tag in build_tags})
+        data[context] = dict(sorted(tags.items()))
     (root / LOCK).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return changed
 

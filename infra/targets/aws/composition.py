@@ -27,8 +27,12 @@ from infra.composition import (
     alert_thresholds,
     alert_webhook,
     build_image,
+    build_job_images,
     on_kubernetes,
+    plan_job_images,
     plan_services,
+    registry_repositories,
+    repository_exports,
     rollout_spec,
     serves_on,
     stack_namer,
@@ -82,9 +86,9 @@ def compose(cfg: PlatformConfig) -> StackExports:
         namer=namer, kms_key_arn=key.key_arn, tags=platform_tags, protect=prod,
         retention_days=cfg.storage.retention_days, noncurrent_version_days=cfg.storage.noncurrent_version_days,
         access_logs=bool(cfg.storage.access_logs), **where))
-    in_registry = [plan for plan in services if not plan.external]
+    jobs = plan_job_images(cfg)
     registry = ContainerRegistry("registry", ContainerRegistryArgs(
-        namer=namer, services=[plan.repository for plan in in_registry],
+        namer=namer, services=registry_repositories(services, jobs),
         kms_key_arn=key.key_arn, tags=platform_tags, protect=prod,
         untagged_expiry_days=cfg.registry.untagged_expiry_days, keep_tagged_images=cfg.registry.keep_tagged_images))
     cluster = GpuCluster("gpu", GpuClusterArgs(
@@ -104,6 +108,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
     endpoints: dict[str, ModelEndpoint] = {}
     monitored: list[MonitoredEndpoint] = []
     images = {}
+    job_images = build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
@@ -145,7 +150,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
         on_cluster = serve_on_kubernetes(cfg, services, images, lambda: eks_access(
             cluster, namer, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn, kms_key_arn=key.key_arn,
-            alert_topic_arn=alerts.topic_arn, region=cfg.region, tags=platform_tags))
+            alert_topic_arn=alerts.topic_arn, region=cfg.region, tags=platform_tags), job_images.get("drift-monitor"))
     monitoring = Monitoring("monitoring", MonitoringArgs(
         namer=namer, kms_key_arn=key.key_arn, bucket_name=store.bucket_name, bucket_arn=store.bucket_arn,
         endpoints=tuple(monitored), topic_arn=alerts.topic_arn,
@@ -155,7 +160,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     return StackExports(
         region=cfg.region, artifact_bucket=store.bucket_name,
-        repository_urls={plan.name: registry.repository_urls[plan.repository] for plan in in_registry},
+        repository_urls=repository_exports(services, jobs, registry.repository_urls),
         cluster_name=cluster.cluster_name, kubeconfig=cluster.kubeconfig,
         endpoints={**{name: ep for name, ep in on_cluster.items() if name not in endpoints},
                    **{name: EndpointExport(name=ep.endpoint_name, invoke_url=ep.invoke_url, weights=ep.variant_weights,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import pulumi
@@ -34,6 +35,11 @@ def eks_access(cluster: GpuCluster, namer: Namer, *, bucket_name: pulumi.Input[s
         statements = []
         if request.reads_model_prefix:
             statements += model_reader(bucket_arn, request.reads_model_prefix, kms_key_arn)
+        for n, prefix in enumerate(request.reads_prefixes):
+            # IAM refuses a policy whose statement ids repeat: one id per prefix (ReadModels0, ListModels0, ...)
+            reads = model_reader(bucket_arn, prefix, kms_key_arn)
+            statements += [dataclasses.replace(s, sid=f"{s.sid}{n}") for s in reads
+                           if n == 0 or not s.sid.startswith("Decrypt")]
         if request.writes_prefix:
             statements += capture_writer(bucket_arn, request.writes_prefix, kms_key_arn)
         if request.publishes_alerts:

@@ -22,7 +22,16 @@ from components.azure.monitoring import MonitoredDeployment, MonitoredEndpoint, 
 from components.azure.roles import Scope
 from components.azure.telemetry import Telemetry, TelemetryArgs
 from components.gpu_catalog import resolve_gpu
-from infra.composition import alert_thresholds, alert_webhook, build_image, plan_services
+from infra.composition import (
+    alert_thresholds,
+    alert_webhook,
+    build_image,
+    build_job_images,
+    plan_job_images,
+    plan_services,
+    registry_repositories,
+    repository_exports,
+)
 from infra.config import PlatformConfig
 from infra.exports import EndpointExport, StackExports
 from infra.targets.azure.preflight import azure_names
@@ -49,9 +58,9 @@ def compose(cfg: PlatformConfig) -> StackExports:
         names=names, scope=scope, key=key, subnet_ids=[foundation.subnet_ids["aks"], foundation.subnet_ids["compute"]],
         retention_days=cfg.storage.retention_days, noncurrent_version_days=cfg.storage.noncurrent_version_days,
         tags=tags, protect=prod))
-    in_registry = [plan for plan in services if not plan.external]
+    jobs = plan_job_images(cfg)
     registry = ContainerRegistry("registry", ContainerRegistryArgs(
-        names=names, scope=scope, key_id=vault.key_id, key=key, services=[plan.repository for plan in in_registry],
+        names=names, scope=scope, key_id=vault.key_id, key=key, services=registry_repositories(services, jobs),
         untagged_retention_days=cfg.registry.untagged_expiry_days, private=prod,
         endpoint_subnet_id=foundation.subnet_ids["endpoints"], vnet_id=foundation.vnet_id, tags=tags, protect=prod))
     gpu_size = cfg.gpu.instance_type or resolve_gpu(cfg.gpu.accelerator, cfg.gpu.count, "azure").instance_type
@@ -69,6 +78,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     endpoints: dict[str, ModelEndpoint] = {}
     monitored: list[MonitoredEndpoint] = []
+    build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
@@ -100,7 +110,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     return StackExports(
         region=cfg.region, artifact_bucket=store.account_name,
-        repository_urls={plan.name: registry.repository_urls[plan.repository] for plan in in_registry},
+        repository_urls=repository_exports(services, jobs, registry.repository_urls),
         cluster_name=cluster.cluster_name, kubeconfig=cluster.kubeconfig,
         endpoints={name: EndpointExport(name=ep.endpoint_name, invoke_url=ep.scoring_uri, weights=ep.weights)
                    for name, ep in endpoints.items()},

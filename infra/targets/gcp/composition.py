@@ -24,8 +24,12 @@ from infra.composition import (
     alert_thresholds,
     alert_webhook,
     build_image,
+    build_job_images,
     on_kubernetes,
+    plan_job_images,
     plan_services,
+    registry_repositories,
+    repository_exports,
     serves_on,
 )
 from infra.config import PlatformConfig
@@ -48,10 +52,10 @@ def compose(cfg: PlatformConfig) -> StackExports:
         bucket_name=names.bucket(project), region=region, kms_key_id=keys.key_ids["storage"],
         retention_days=cfg.storage.retention_days, noncurrent_version_days=cfg.storage.noncurrent_version_days,
         labels=stack_labels, protect=prod, depends_on=[keys.grants["storage"]]))
-    in_registry = [plan for plan in services if not plan.external]
+    jobs = plan_job_images(cfg)
     registry = ContainerRegistry("registry", ContainerRegistryArgs(
         repository_id=names.name("images"), project=project, region=region, kms_key_id=keys.key_ids["registry"],
-        services=[plan.repository for plan in in_registry], untagged_expiry_days=cfg.registry.untagged_expiry_days,
+        services=registry_repositories(services, jobs), untagged_expiry_days=cfg.registry.untagged_expiry_days,
         keep_tagged=cfg.registry.keep_tagged_images, labels=stack_labels, protect=prod,
         depends_on=[keys.grants["registry"]]))
     identity = Identity("identity", IdentityArgs(names=names, project=project, bucket_name=store.bucket_name,
@@ -74,6 +78,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     endpoints: dict[str, ModelEndpoint] = {}
     images = {}
+    build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
@@ -108,7 +113,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     return StackExports(
         region=region, artifact_bucket=store.bucket_name,
-        repository_urls={plan.name: registry.repository_urls[plan.repository] for plan in in_registry},
+        repository_urls=repository_exports(services, jobs, registry.repository_urls),
         cluster_name=cluster.cluster_name, kubeconfig=cluster.kubeconfig,
         endpoints={**{name: ep for name, ep in on_cluster.items() if name not in endpoints},
                    **{name: EndpointExport(name=ep.endpoint_name, invoke_url=ep.invoke_url, weights=ep.weights)

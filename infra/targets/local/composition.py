@@ -12,13 +12,22 @@ import pulumi
 from components.alert_rules import ServiceAlerts
 from components.local.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.local.config_files import render_config_files
-from components.local.drift_monitor import REPOSITORY, DriftCheck, DriftMonitor, DriftMonitorArgs
+from components.local.drift_monitor import DriftCheck, DriftMonitor, DriftMonitorArgs
 from components.local.model_service import ModelService, ModelServiceArgs
 from components.local.monitoring import Monitoring, MonitoringArgs
 from components.local.network import Network, NetworkArgs
 from components.local.registry import ContainerRegistry, ContainerRegistryArgs
 from components.local.router import Router, RouterArgs
-from infra.composition import alert_thresholds, build_image, plan_services, stack_namer
+from infra.composition import (
+    alert_thresholds,
+    build_image,
+    build_job_images,
+    plan_job_images,
+    plan_services,
+    registry_repositories,
+    repository_exports,
+    stack_namer,
+)
 from infra.config import NAMESPACE, PlatformConfig
 from infra.exports import EndpointExport, StackExports
 from infra.targets.local.preflight import local_topology
@@ -26,7 +35,8 @@ from infra.targets.local.preflight import local_topology
 PASSWORD_KEY = f"{NAMESPACE}:artifactStorePassword"
 """Optional secret: MinIO's root password (generated and kept in the state when unset)."""
 DRIFT_TAG = "local"
-"""Tag of the drift monitor image in the stack's own registry (rebuilt from this checkout on `pulumi up`)."""
+"""Tag of the job images in the stack's own registry when no service has a build tag (the drift monitor runs
+from it); with one, the shared rule applies (`infra.composition.plan_job_images`)."""
 
 
 def compose(cfg: PlatformConfig) -> StackExports:
@@ -40,14 +50,15 @@ def compose(cfg: PlatformConfig) -> StackExports:
     store = ArtifactStore("artifacts", ArtifactStoreArgs(
         prefix=topology.prefix, network=network.network_name, bucket=namer.name("artifacts"),
         host_port=ports.artifact_store, console_port=ports.artifact_console, password=password, tags=tags))
-    in_registry = [plan for plan in services if not plan.external]
+    jobs = plan_job_images(cfg, fallback_tag=DRIFT_TAG)
     registry = ContainerRegistry("registry", ContainerRegistryArgs(
         prefix=topology.prefix, network=network.network_name, host_port=ports.registry,
-        repositories=sorted({plan.repository for plan in in_registry} | {REPOSITORY}), tags=tags))
+        repositories=registry_repositories(services, jobs), tags=tags))
 
     routes = {route.service: route for route in topology.routes}
     slot_containers: dict[str, pulumi.Resource] = {}
     slot_ids: dict[str, pulumi.Output[str]] = {}
+    job_images = build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
@@ -68,8 +79,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
     monitoring = Monitoring("monitoring", MonitoringArgs(topology=topology, files=files,
                                                          network=network.network_name, tags=tags))
     drift = DriftMonitor("drift", DriftMonitorArgs(
-        prefix=topology.prefix, network=network.network_name, repository_url=registry.repository_urls[REPOSITORY],
-        credentials=registry.push_credentials(), image_tag=DRIFT_TAG, store_env=store.env(),
+        prefix=topology.prefix, network=network.network_name, image=job_images["drift-monitor"],
+        store_env=store.env(),
         checks=[DriftCheck(service=plan.name, drift=plan.drift,
                            baseline_uri=store.uri(f"{plan.baseline_prefix}/baseline.csv"),
                            capture_uri=store.uri(f"capture/{plan.name}/")) for plan in services],
@@ -77,7 +88,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     return StackExports(
         region="local", artifact_bucket=store.bucket_name,
-        repository_urls={plan.name: registry.repository_urls[plan.repository] for plan in in_registry},
+        repository_urls=repository_exports(services, jobs, registry.repository_urls),
         cluster_name=None, kubeconfig=None,
         endpoints={route.service: EndpointExport(
             name=route.service, invoke_url=f"{router.url}{route.path}invocations",

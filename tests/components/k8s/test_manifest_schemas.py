@@ -32,7 +32,7 @@ def test_every_built_in_object_of_the_eks_dev_plan_validates(stack_plan):
     manifests = _built_in(planned_manifests(stack_plan("eks-dev")))
     kinds = {m["kind"] for m in manifests}
     assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy",
-            "Namespace", "ServiceAccount", "ConfigMap"} <= kinds
+            "Namespace", "ServiceAccount", "ConfigMap", "CronJob"} <= kinds
     for manifest in manifests:
         _validate(manifest)
 

@@ -23,9 +23,11 @@ def test_multi_stage_with_a_pinned_slim_python_base(stages: list[Stage]) -> None
     for stage in stages:
         if stage.base in {s.name for s in stages}:
             continue
-        image, _, tag = stage.base.partition(":")
+        reference, _, digest = stage.base.partition("@")
+        image, _, tag = reference.partition(":")
         assert image == "python", stage.base
         assert re.fullmatch(r"3\.11\.\d+-slim(-\w+)?", tag), f"{stage.base}: pin an exact slim tag, not latest"
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), f"{stage.base}: pin the base by digest (issue 11)"
 
 
 def test_final_stage_runs_as_a_non_root_user(stages: list[Stage]) -> None:
