@@ -81,7 +81,7 @@ def main(argv: list[str]) -> None:
     elif task == "docs":
         _run(str(PYTHON), "-m", "infra", "config-reference", "--write")
     elif task == "build-tags":
-        _run(str(PYTHON), "-c", "from infra.targets.aws.build_tags import main; raise SystemExit(main())")
+        _run(str(PYTHON), "-c", "from infra.build_tags import main; raise SystemExit(main())")
     elif task == "bench":
         _run(str(PYTHON), "benchmarks/plan.py", *args)
         _run(str(PYTHON), "benchmarks/serve.py")

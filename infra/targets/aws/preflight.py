@@ -16,11 +16,11 @@ from components.aws.endpoint_variants import sagemaker_instance_types
 from components.aws.gpu_cluster import ec2_instance_types
 from components.aws.model_monitor import ANALYZER_ACCOUNTS
 from components.aws.naming import check_aws_name
+from infra.build_tags import build_tag_problems
 from infra.composition import ON_ENDPOINT, rollout_spec, serves_on, stack_namer
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem, did_you_mean
 from infra.preflight import check_gpu_catalog
-from infra.targets.aws.build_tags import build_tag_problems
 
 
 def aws_names(cfg: PlatformConfig) -> dict[str, tuple[str, str]]:

@@ -16,6 +16,7 @@ from components.gcp.machine_types import FAMILIES, accelerator_enum, parse_insta
 from components.gcp.naming import GcpNames, check_gcp_name, label_problems
 from components.gpu_catalog import GpuCatalogError, resolve_gpu
 from components.serving import PROD_MIN_REPLICAS, takes_traffic
+from infra.build_tags import build_tag_problems
 from infra.composition import stack_namer
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem
@@ -47,6 +48,7 @@ def check_gcp(cfg: PlatformConfig) -> list[Problem]:
                                         f"{PROD_MIN_REPLICAS} replicas (one is a single point of failure)",
                                         slot.instance_count))
     problems += _gpu_problems(cfg)
+    problems += build_tag_problems(cfg)  # Artifact Registry keeps tags immutable, as ECR does
     problems += [Problem(f"{NAMESPACE}:tags" + (f".{key}" if key else ""), problem)
                  for key, problem in label_problems(cfg.stack_tags)]
     for key, kind, name in gcp_names(cfg).checked(cfg.project, list(cfg.services), list(WORKLOADS)):

@@ -1,11 +1,14 @@
 """A build tag names one content: a change under services/<image> with an unchanged `buildTag` fails the plan.
 
-ECR repositories here are IMMUTABLE (components/aws/container_registry.py): a second push of a tag is
-refused (`ImageTagAlreadyExistsException`, docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-
-mutability.html), half-way through `pulumi up`. So `services/build-tags.json` records, per build context
+The stacks' registries keep tags immutable: ECR repositories are IMMUTABLE (components/aws/
+container_registry.py; a second push is refused with `ImageTagAlreadyExistsException`,
+docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html) and Artifact Registry
+repositories have `immutable_tags` (components/gcp/container_registry.py; "tag ... is immutable",
+cloud.google.com/artifact-registry/docs/docker/manage-images#immutable-tags), so the push fails
+half-way through `pulumi up`. So `services/build-tags.json` records, per build context
 (the model server's and each job image's, `infra.composition.JOB_IMAGES`, built with the stack's build tag)
 and tag, the digest of what `docker build` sends (the Dockerfile and every context file its
-`.dockerignore` keeps). The AWS preflight compares it with the checkout and exits 2 naming
+`.dockerignore` keeps). The AWS and GCP preflights compare it with the checkout and exits 2 naming
 `services.<svc>.buildTag` when the content moved on under the same tag. After a change, bump the tag, then
 
     python3 tasks.py build-tags        # records the digest of every stack's buildTag
@@ -114,9 +117,9 @@ def build_tag_problems(cfg: PlatformConfig, root: Path = PROJECT_ROOT) -> list[P
                                     f"`python3 tasks.py build-tags` and commit {LOCK}", tag))
         elif tags[tag] != current:
             problems.append(Problem(key, f"{context} changed since tag {tag!r} was built ({tags[tag][:19]}... -> "
-                                    f"{current[:19]}...): ECR repositories are IMMUTABLE and refuse a second push "
-                                    "of a tag. Bump buildTag (and the slot imageTag that pins it) to a new version, "
-                                    f"then run `python3 tasks.py build-tags` and commit {LOCK}", tag))
+                                    f"{current[:19]}...): the stack's registry keeps tags immutable and refuses a "
+                                    "second push of a tag. Bump buildTag (and the slot imageTag that pins it) to a new "
+                                    f"version, then run `python3 tasks.py build-tags` and commit {LOCK}", tag))
     return problems
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from infra import build_tags
+from infra.build_tags import CONTEXT, CONTEXTS, LOCK, build_tag_problems, content_digest, write_lock
 from infra.config_errors import ConfigError
 from infra.plan.engine import plan_stack
 from infra.stackfile import PROJECT_ROOT, read_stack_config
 from infra.targets import load_platform_config
-from infra.targets.aws import build_tags
-from infra.targets.aws.build_tags import CONTEXT, CONTEXTS, LOCK, build_tag_problems, content_digest, write_lock
 
 
 def _dev():
@@ -45,7 +45,7 @@ def test_changed_server_code_under_the_same_tag_names_the_key_and_the_fix(checko
     (checkout / CONTEXT / "app.py").write_text((checkout / CONTEXT / "app.py").read_text() + "\n# changed\n")
     (problem,) = build_tag_problems(_dev(), checkout)
     assert problem.key == "mlops-platform:services.fraud-detector.buildTag" and problem.value == "1.5.0"
-    assert "IMMUTABLE" in problem.message and "Bump buildTag" in problem.message
+    assert "immutable" in problem.message and "Bump buildTag" in problem.message
     assert "python3 tasks.py build-tags" in problem.message
 
 
@@ -85,3 +85,15 @@ def test_the_plan_exits_with_a_config_error_on_a_stale_tag(monkeypatch: pytest.M
         plan_stack("dev")
     assert any("mlops-platform:services.fraud-detector.buildTag = '1.5.0'" in line for line in err.value.lines())
     assert content_digest().startswith("sha256:")
+
+
+def test_gcp_stacks_check_their_build_tags_too(monkeypatch: pytest.MonkeyPatch):
+    """Artifact Registry repositories here have immutable tags (components/gcp/container_registry.py,
+    `immutable_tags=True`): a second push of a tag fails ("tag ... is immutable",
+    cloud.google.com/artifact-registry/docs/docker/manage-images#immutable-tags), as on ECR."""
+    import infra.targets.gcp.preflight as gcp_preflight
+
+    seen = []
+    monkeypatch.setattr(gcp_preflight, "build_tag_problems", lambda cfg: seen.append(cfg.cloud) or [])
+    plan_stack("gcp-dev")
+    assert seen and set(seen) == {"gcp"}
