@@ -36,7 +36,7 @@ from infra.plan.engine import plan_program, plan_stack
 from infra.plan.fakes import Cloud
 from infra.stackfile import PROJECT_ROOT, stack_names
 
-SECTION = "## Offline plan (`python -m infra plan`)"
+SECTION = "## Offline plan, in-process (`.venv/bin/python -m infra plan`)"
 TARGET = 1.2
 NOTES = """Where the time goes (cProfile over five plans of dev): the SDK's own work per resource dominates both
 columns (an `Output` per declared property of every provider class, serialization, and the stack trace
@@ -56,7 +56,10 @@ validation and preflight (instance types, name rules and regions come from `comp
 a compact file generated from botocore's service models and kept in step with the installed botocore by
 a test; loading those models themselves used to cost about 0.8 s per plan), the components and their
 wiring. Each stack imports only its own target (`infra/targets/<cloud>/`) and so only its own provider
-SDK. CPU time of the child processes, so other work on this shared machine counts for neither side."""
+SDK. CPU time of the child processes, so other work on this shared machine counts for neither side.
+The platform's fixed cost is about 140 ms a process (importing pydantic and building the config models:
+`-X importtime` shows `infra.config_sections` at about 70 ms alone); the cloud stacks' floors (1.4-2.4 s,
+mostly the provider SDK) absorb it, the local stack's floor (0.35 s, no cloud SDK) does not, hence its 1.4x."""
 
 
 def _child_cpu(cmd: list[str]) -> float:
@@ -85,8 +88,8 @@ def measure_processes(stack: str, repeat: int) -> dict[str, Any]:
 
 def process_table(rows: list[dict[str, Any]], repeat: int) -> str:
     lines = [PROCESS_SECTION, "",
-             f"Measured by `benchmarks/plan.py --repeat {repeat}` on {platform.machine()}, {_cores()} cores, "
-             f"Python {platform.python_version()}: CPU time",
+             f"Measured by `.venv/bin/python benchmarks/plan.py --repeat {repeat}` on {platform.machine()}, "
+             f"{_cores()} cores, Python {platform.python_version()}: CPU time",
              f"of each whole process, fastest of {repeat} (median in brackets), plan and floor alternating.", "",
              "| Stack | Plan process (ms) | Floor process (ms) | Plan / floor |", "|---|---:|---:|---:|"]
     lines += [f"| {r['stack']} | {r['plan_ms']:.0f} ({r['plan_median_ms']:.0f}) | "
@@ -130,7 +133,7 @@ def measure(stack: str, repeat: int) -> dict[str, Any]:
 
 def table(rows: list[dict[str, Any]], repeat: int) -> str:
     lines = [SECTION, "",
-             f"Measured by `python benchmarks/plan.py --repeat {repeat}` on {platform.machine()}, "
+             f"Measured by `.venv/bin/python benchmarks/plan.py --repeat {repeat}` on {platform.machine()}, "
              f"{_cores()} cores, Python {platform.python_version()}; CPU time of the process,",
              f"fastest of {repeat} runs after a warm-up (median in brackets), plan and floor alternating.",
              "The floor registers the same resources (provider SDK classes, recorded inputs) directly with the",
