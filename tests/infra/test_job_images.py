@@ -47,13 +47,13 @@ def test_the_local_drift_monitor_runs_the_shared_job_image(stack_plan):
 
 
 def test_the_job_images_take_the_newest_build_tag_and_nothing_is_built_without_one():
-    cfg = _config("gcp-dev", other={"buildTag": "1.10.0", "slots": {"blue": {"imageTag": "1.4.0", "modelVersion": "7",
+    cfg = _config("azure-dev", other={"buildTag": "1.10.0", "slots": {"blue": {"imageTag": "1.4.0", "modelVersion": "7",
                                                                   "weight": 100},
                                                          "green": {"imageTag": "1.10.0", "modelVersion": "8",
                                                                    "weight": 0}}})
     assert stack_build_tag(cfg) == "1.10.0"  # version order, not text order
     assert {job.tag for job in plan_job_images(cfg)} == {"1.10.0"}
-    untagged = _config("gcp-dev", **{"fraud-detector": {"buildTag": None}})
+    untagged = _config("azure-dev", **{"fraud-detector": {"buildTag": None}})
     assert plan_job_images(untagged) == []
     assert {job.tag for job in plan_job_images(untagged, fallback_tag="local")} == {"local"}
 
