@@ -165,6 +165,9 @@ def test_kept_tag_rules_come_first_with_exact_patterns_and_valid_counts():
     rules = json.loads(lifecycle_policy(7, 30, ["1.5.0", "1.4.0", "1.4.0"]))["rules"]
     priorities = [r["rulePriority"] for r in rules]
     assert len(set(priorities)) == len(priorities) and all(p >= 1 for p in priorities)
+    # Listed in ascending priority: ECR returns them sorted, and an unsorted policy text shows a diff on every
+    # update (pulumi.com/registry/packages/aws/api-docs/ecr/lifecyclepolicy, note on rulePriority order).
+    assert priorities == sorted(priorities)
     by_priority = sorted(rules, key=lambda r: r["rulePriority"])
     kept = [r["selection"]["tagPatternList"] for r in by_priority[:2]]
     assert kept == [["1.4.0"], ["1.5.0"]]
