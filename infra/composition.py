@@ -206,6 +206,21 @@ def registry_repositories(services: Sequence[ServicePlan], jobs: Sequence[JobIma
                   | {job.image.repository for job in jobs})
 
 
+def pinned_tags(services: Sequence[ServicePlan], jobs: Sequence[JobImagePlan]) -> dict[str, list[str]]:
+    """Repository (in the stack's registry) -> the tags the stack runs from it: every slot's image tag and
+    the build tag of its services, and each job image's build tag. A registry's cleanup must keep these."""
+    kept: dict[str, set[str]] = {}
+    for plan in services:
+        if plan.external:
+            continue
+        kept.setdefault(plan.repository, set()).update(slot.image_tag for slot in plan.slots.values())
+        if plan.build_tag:
+            kept[plan.repository].add(plan.build_tag)
+    for job in jobs:
+        kept.setdefault(job.image.repository, set()).add(job.tag)
+    return {repository: sorted(tags) for repository, tags in sorted(kept.items())}
+
+
 def build_job_images(jobs: Sequence[JobImagePlan], repository_urls: Mapping[str, pulumi.Input[str]],
                      credentials: Callable[[], RegistryCredentials]) -> dict[str, pulumi.Output[str]]:
     """Build and push each job image (`<repository>-image`, a `ServiceImage`); repository -> pushed digest."""

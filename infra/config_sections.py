@@ -142,7 +142,8 @@ class RegistryConfig(Section):
     """Lifecycle of each service's image repository."""
 
     untagged_expiry_days: int = Field(7, ge=1, le=365, description="Untagged images expire after this many days.")
-    keep_tagged_images: int = Field(30, ge=1, le=1000, description="Tagged images kept per repository (newest).")
+    keep_tagged_images: int = Field(30, ge=1, le=1000, description=(
+        "Tagged images kept per repository (newest). AWS also keeps every tag a slot pins and the build tag."))
 
 
 class SlotConfig(Section):

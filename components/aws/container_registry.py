@@ -1,11 +1,20 @@
 """ContainerRegistry (ECR): one private repository per service.
 
 Scan on push, IMMUTABLE tags (a tag names one image forever, so a slot's tag pins what it runs),
-KMS encryption with the stack key, and a lifecycle policy: untagged images expire after N days and
-only the newest N tagged images are kept. Keep N above the number of tags your slots and rollbacks
-may still reference: an expired image cannot be pulled when an endpoint scales out.
-"""
+KMS encryption with the stack key, and a lifecycle policy: every tag the stack runs (`kept_tags`: the
+slots' image tags and the build tag) never expires, untagged images expire after N days and only the newest
+N tagged images are kept among the rest.
 
+Why the kept tags need their own rules: SageMaker pulls the image on every new instance (scale-out,
+replacement, a rollout's new fleet); a count rule alone expires prod blue's old `1.4.0` once N newer tags
+exist, and those instances then fail with CannotPullContainerError. ECR evaluates rules by priority and
+"an image that matches the tagging requirements of a higher priority rule cannot be expired by a rule with
+a lower priority" (docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html, lifecycle policy
+evaluation rules). A `tagPatternList` with several patterns selects images carrying *all* of them
+(lifecycle_policy_parameters.html), so each kept tag gets its own rule: priorities 1..k, exact pattern (no
+wildcard; ECR allows four per pattern), `imageCountMoreThan` 1 (an IMMUTABLE tag names one image, so the
+rule never expires it). The lower-priority count rule still counts the kept images among its N.
+"""
 from __future__ import annotations
 
 import json
@@ -20,6 +29,11 @@ from components.aws.iam import ECR_AUTH, ECR_PULL, Statement
 from components.aws.naming import check_aws_name
 from components.naming import Namer
 from components.service_image import RegistryCredentials
+
+POLICY_MAX_CHARS = 30_720
+"""ECR quota "Lifecycle policy length" (not adjustable): docs.aws.amazon.com/AmazonECR/latest/userguide/
+service-quotas.html."""
+_DOCKER_TAG = re.compile(r"[\w][\w.-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,8 @@ class ContainerRegistryArgs:
     """Tagged images kept per repository (newest first); older ones expire."""
     allow_force_delete: bool = False
     """Let `pulumi destroy` delete repositories that still hold images (dev only; never with `protect`)."""
+    kept_tags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Service -> tags that never expire: what the stack's slots pin and the build tag (`pinned_tags`)."""
 
     def __post_init__(self) -> None:
         errors = [check_aws_name("ecr-repository", self.repository_name(s)) for s in self.services]
@@ -51,6 +67,16 @@ class ContainerRegistryArgs:
             errors.append(f"untagged_expiry_days={self.untagged_expiry_days}: must be at least 1")
         if self.keep_tagged_images < 1:
             errors.append(f"keep_tagged_images={self.keep_tagged_images}: must be at least 1")
+        errors += [f"kept_tags names {service!r}, which has no repository; services: {list(self.services)}"
+                   for service in self.kept_tags if service not in self.services]
+        errors += [f"kept_tags[{service!r}] has {tag!r}: not a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-], at most "
+                   "128 characters)" for service, tags in self.kept_tags.items() for tag in tags
+                   if not _DOCKER_TAG.fullmatch(tag)]
+        if not any(errors):  # the policy is built only from valid tags
+            errors += [f"the lifecycle policy of {service!r} keeps {len(tags)} tags and exceeds ECR's "
+                       f"{POLICY_MAX_CHARS} characters; pin fewer distinct tags"
+                       for service, tags in self.kept_tags.items()
+                       if len(self.lifecycle_policy(service)) > POLICY_MAX_CHARS]
         if self.allow_force_delete and self.protect:
             errors.append("allow_force_delete=True with protect=True: a protected repository keeps its images; "
                           "set allow_force_delete=False")
@@ -61,15 +87,26 @@ class ContainerRegistryArgs:
     def repository_name(self, service: str) -> str:
         return self.namer.name(service)
 
+    def lifecycle_policy(self, service: str) -> str:
+        return lifecycle_policy(self.untagged_expiry_days, self.keep_tagged_images, self.kept_tags.get(service, ()))
 
-def lifecycle_policy(untagged_expiry_days: int, keep_tagged_images: int) -> str:
-    """ECR lifecycle policy JSON. `tagStatus: tagged` requires a tag pattern; `*` matches every tag."""
-    rules = [
-        {"rulePriority": 1, "description": f"Expire untagged images after {untagged_expiry_days} days",
+
+def lifecycle_policy(untagged_expiry_days: int, keep_tagged_images: int, kept_tags: Sequence[str] = ()) -> str:
+    """ECR lifecycle policy JSON: one never-expiring rule per kept tag first, then untagged and count expiry.
+
+    `tagStatus: tagged` requires a tag pattern; `*` matches every tag, a pattern without `*` one tag exactly.
+    """
+    kept = sorted(set(kept_tags))
+    rules = [{"rulePriority": priority, "description": f"Never expire {tag}: the stack runs it",
+              "selection": {"tagStatus": "tagged", "tagPatternList": [tag], "countType": "imageCountMoreThan",
+                            "countNumber": 1},
+              "action": {"type": "expire"}} for priority, tag in enumerate(kept, start=1)]
+    rules += [
+        {"rulePriority": len(kept) + 1, "description": f"Expire untagged images after {untagged_expiry_days} days",
          "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
                        "countNumber": untagged_expiry_days},
          "action": {"type": "expire"}},
-        {"rulePriority": 2, "description": f"Keep the newest {keep_tagged_images} tagged images",
+        {"rulePriority": len(kept) + 2, "description": f"Keep the newest {keep_tagged_images} tagged images",
          "selection": {"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan",
                        "countNumber": keep_tagged_images},
          "action": {"type": "expire"}},
@@ -87,7 +124,6 @@ class ContainerRegistry(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ContainerRegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:aws:ContainerRegistry", name, None, opts)
-        policy = lifecycle_policy(args.untagged_expiry_days, args.keep_tagged_images)
         self.repository_urls, self.repository_arns, self.repository_names = {}, {}, {}
         registry_ids = []
         for service in args.services:
@@ -102,7 +138,8 @@ class ContainerRegistry(pulumi.ComponentResource):
                 tags=dict(args.tags),
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
             )
-            aws.ecr.LifecyclePolicy(f"{name}-{service}-lifecycle", repository=repo.name, policy=policy,
+            aws.ecr.LifecyclePolicy(f"{name}-{service}-lifecycle", repository=repo.name,
+                                    policy=args.lifecycle_policy(service),
                                     opts=pulumi.ResourceOptions(parent=self))
             self.repository_urls[service] = repo.repository_url
             self.repository_arns[service] = repo.arn

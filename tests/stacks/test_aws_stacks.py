@@ -306,3 +306,27 @@ def test_removing_one_cluster_admin_leaves_the_others_entries_untouched(prod, tm
     assert sorted(r["name"] for r in diff.removed) == ["gpu-admin-123456789012-sre-oncall",
                                                         "gpu-admin-123456789012-sre-oncall-policy"]
     assert not [c.name for c in diff.changed if "admin" in c.name]
+
+
+def _never_expired(plan) -> dict[str, set[str]]:
+    """Repository -> tags a rule ranked above every expiring one protects (tagPatternList of one exact tag)."""
+    kept = {}
+    for policy in plan.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy"):
+        rules = json.loads(policy["inputs"]["policy"])["rules"]
+        first_wildcard_or_untagged = min(r["rulePriority"] for r in rules
+                                         if r["selection"]["tagStatus"] != "tagged"
+                                         or any("*" in p for p in r["selection"]["tagPatternList"]))
+        kept[policy["inputs"]["repository"]] = {
+            r["selection"]["tagPatternList"][0] for r in rules if r["rulePriority"] < first_wildcard_or_untagged
+            and r["selection"]["tagPatternList"] and r["selection"]["countNumber"] >= 1}
+    return kept
+
+
+def test_prod_registry_never_expires_the_tags_its_slots_pin_or_the_build_tag(prod):
+    """Prod blue runs `1.4.0`, older than the build tag `1.5.0`: under the count rule alone ECR expires it once
+    `registry.keepTaggedImages` newer tags exist, and every new SageMaker instance (scale-out, replacement, a
+    rollout's new fleet) fails with CannotPullContainerError. A higher-priority rule matching the tag protects it
+    (docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html, evaluation rules). The job images
+    (trainer, drift-monitor) keep the build tag they are built with."""
+    assert _never_expired(prod) == {"mlops-prod-fraud-detector": {"1.4.0", "1.5.0"},
+                                    "mlops-prod-trainer": {"1.5.0"}, "mlops-prod-drift-monitor": {"1.5.0"}}

@@ -29,6 +29,7 @@ from infra.composition import (
     build_image,
     build_job_images,
     on_kubernetes,
+    pinned_tags,
     plan_job_images,
     plan_services,
     registry_repositories,
@@ -90,7 +91,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
     registry = ContainerRegistry("registry", ContainerRegistryArgs(
         namer=namer, services=registry_repositories(services, jobs),
         kms_key_arn=key.key_arn, tags=platform_tags, protect=prod,
-        untagged_expiry_days=cfg.registry.untagged_expiry_days, keep_tagged_images=cfg.registry.keep_tagged_images))
+        untagged_expiry_days=cfg.registry.untagged_expiry_days, keep_tagged_images=cfg.registry.keep_tagged_images,
+        kept_tags=pinned_tags(services, jobs)))
     cluster = GpuCluster("gpu", GpuClusterArgs(
         namer=namer, subnet_ids=network.private_subnet_ids, kms_key_arn=key.key_arn, tags=platform_tags,
         protect=prod, allow_public_endpoint=not prod and bool(cfg.network.public_api_cidrs),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 
 import pulumi
 import pytest
@@ -127,3 +129,71 @@ def test_ecr_repository_arn_of_an_image(image, arn):
 def test_a_non_ecr_image_is_refused():
     with pytest.raises(ValueError, match="SageMaker pulls from ECR only"):
         ecr_repository_arn("ghcr.io/acme/ranker:1.2.0")
+
+
+def _expired(policy: str, pushed: list[str]) -> set[str]:
+    """ECR's documented evaluation (LifecyclePolicies.html, "Lifecycle policy evaluation rules") of count rules on
+    single-tag images pushed oldest first: rules apply lowest priority first; an image matching a higher-priority
+    rule's tag filter is never expired by a lower one, yet still counts towards the lower rule's N."""
+    claimed: set[str] = set()
+    expired: set[str] = set()
+    for rule in sorted(json.loads(policy)["rules"], key=lambda r: r["rulePriority"]):
+        selection = rule["selection"]
+        if selection["tagStatus"] != "tagged":
+            continue
+        matched = [t for t in pushed if all(fnmatch.fnmatchcase(t, p) for p in selection["tagPatternList"])]
+        beyond = list(reversed(matched))[selection["countNumber"]:]  # newest first, beyond the N kept
+        expired |= {t for t in beyond if t not in claimed}
+        claimed |= set(matched)
+    return expired
+
+
+def test_a_pinned_tag_outside_the_newest_n_is_never_expired():
+    """Prod blue pins `1.4.0`; 30 newer tags pushed after it would expire it under the count rule alone, and every
+    new SageMaker instance would then fail to pull (CannotPullContainerError)."""
+    pushed = ["1.4.0", *(f"1.4.{i}" for i in range(1, 31)), "1.5.0"]
+    assert _expired(lifecycle_policy(7, 30), pushed) == {"1.4.0", "1.4.1"}  # the count rule alone
+    # Kept: 1.4.0 stays; the oldest unpinned tag still goes (kept images count among the N).
+    assert _expired(lifecycle_policy(7, 30, ["1.5.0", "1.4.0"]), pushed) == {"1.4.1"}
+
+
+def test_kept_tag_rules_come_first_with_exact_patterns_and_valid_counts():
+    """ECR validates the policy text on PutLifecyclePolicy (botocore has no schema for it): unique priorities,
+    `tagged` rules need a pattern list and `untagged` none, at most four `*` per pattern, countNumber >= 1
+    (lifecycle_policy_parameters.html). Several patterns in one list select images carrying all of them, so each
+    kept tag has its own rule."""
+    rules = json.loads(lifecycle_policy(7, 30, ["1.5.0", "1.4.0", "1.4.0"]))["rules"]
+    priorities = [r["rulePriority"] for r in rules]
+    assert len(set(priorities)) == len(priorities) and all(p >= 1 for p in priorities)
+    # Listed in ascending priority: ECR returns them sorted, and an unsorted policy text shows a diff on every
+    # update (pulumi.com/registry/packages/aws/api-docs/ecr/lifecyclepolicy, note on rulePriority order).
+    assert priorities == sorted(priorities)
+    by_priority = sorted(rules, key=lambda r: r["rulePriority"])
+    kept = [r["selection"]["tagPatternList"] for r in by_priority[:2]]
+    assert kept == [["1.4.0"], ["1.5.0"]]
+    assert [r["selection"]["tagStatus"] for r in by_priority[2:]] == ["untagged", "tagged"]
+    assert by_priority[-1]["selection"]["tagPatternList"] == ["*"]
+    for rule in rules:
+        selection = rule["selection"]
+        assert rule["action"] == {"type": "expire"} and selection["countNumber"] >= 1
+        assert ("tagPatternList" in selection) == (selection["tagStatus"] == "tagged")
+        assert all(p.count("*") <= 4 for p in selection.get("tagPatternList", []))
+        assert (selection["countType"] == "sinceImagePushed") == ("countUnit" in selection)
+
+
+def test_each_repository_gets_its_own_kept_tags():
+    plan = plan_program(lambda: _build(_args(kept_tags={"fraud": ("1.4.0", "1.5.0")})), stack="dev")
+    policies = {p["inputs"]["repository"]: p["inputs"]["policy"]
+                for p in plan.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")}
+    assert policies == {"mlops-dev-fraud": lifecycle_policy(7, 30, ["1.4.0", "1.5.0"]),
+                        "mlops-dev-churn": lifecycle_policy(7, 30)}
+
+
+@pytest.mark.parametrize(("kept", "message"), [
+    ({"scoring": ["1.0"]}, "kept_tags names 'scoring', which has no repository"),
+    ({"fraud": ["1.*"]}, "kept_tags['fraud'] has '1.*': not a Docker tag"),
+    ({"fraud": [f"{'v' * 120}{i:04d}" for i in range(300)]}, "exceeds ECR's 30720 characters"),
+])
+def test_kept_tags_ecr_would_refuse_are_named(kept, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        _args(kept_tags=kept)
