@@ -11,6 +11,9 @@ cluster's OIDC issuer, with blob access on the artifact store restricted to key 
   (learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes: `containers/blobs:path`,
   `containers/blobs:prefix` with the `Blob.List` suboperation). Azure has no resource narrower than a container
   to assign on; the condition is what narrows it to the prefix.
+- The service account's client-id annotation resolves only after `RbacPropagation` has waited for the new
+  grants (role assignments take effect minutes after they are accepted): until the service account exists no
+  pod of the workload is created, so the model server's first download does not meet a 403.
 - Assignment names are derived from (scope, principal, role) (`components.azure.roles.grant`), so a re-run after a
   half-way failure PUTs the same assignment instead of failing with `RoleAssignmentExists`.
 """
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure
 
+from components.azure.rbac_propagation import RbacPropagation
 from components.azure.roles import Scope, assignment_name, role_definition_id
 
 CLIENT_ID_ANNOTATION = "azure.workload.identity/client-id"
@@ -93,10 +97,11 @@ class WorkloadIdentity(pulumi.ComponentResource):
         grants = [("read", "Storage Blob Data Reader", p, READ_ACTIONS) for p in args.reads_prefixes]
         if args.writes_prefix:
             grants.append(("write", "Storage Blob Data Contributor", args.writes_prefix, WRITE_ACTIONS))
+        assignments = []
         for index, (verb, role, key, actions) in enumerate(grants):
             container, path = split_key(key)
             scope = pulumi.Output.concat(args.storage_account_id, "/blobServices/default/containers/", container)
-            azure.authorization.RoleAssignment(
+            assignments.append(azure.authorization.RoleAssignment(
                 f"{name}-{verb}" if verb == "write" or len(args.reads_prefixes) == 1 else f"{name}-{verb}-{index}",
                 # One assignment per (container, role, prefix): two prefixes in one container get two names.
                 role_assignment_name=pulumi.Output.all(scope, identity.principal_id).apply(
@@ -104,7 +109,9 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 scope=scope, principal_id=identity.principal_id, principal_type="ServicePrincipal",
                 role_definition_id=role_definition_id(args.scope.subscription_id, role),
                 condition=blob_prefix_condition(path, actions), condition_version="2.0",
-                description=f"{verb} under {key.strip('/')}/ only ({ksa})", opts=child)
+                description=f"{verb} under {key.strip('/')}/ only ({ksa})", opts=child))
+        propagated = RbacPropagation(f"{name}-rbac-propagation", assignments, opts=child)
         self.client_id = identity.client_id
-        self.annotations = {CLIENT_ID_ANNOTATION: identity.client_id}
+        self.annotations = {CLIENT_ID_ANNOTATION: pulumi.Output.all(identity.client_id, propagated.id).apply(
+            lambda values: values[0])}
         self.register_outputs({"client_id": identity.client_id, "principal_id": identity.principal_id})

@@ -171,3 +171,15 @@ def test_a_service_on_both_targets_gets_an_azure_ml_endpoint_and_a_route(tmp_pat
     assert len(_of(plan, "azure-native:machinelearningservices:OnlineEndpoint")) == 1 and len(_of(plan, ROUTE)) == 1
     assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
     assert plan.outputs["endpoints"]["fraud-detector"]["invokeUrl"].endswith(".inference.ml.azure.com/score")
+
+
+def test_the_service_account_waits_for_its_grants_to_propagate(stack_plan):
+    """Azure role assignments take effect minutes after they are accepted (components/azure/rbac_propagation.py);
+    no pod is created before its service account exists, so the account waits for the propagation that follows
+    the identity's grants, and the first model download does not meet a 403."""
+    plan = stack_plan("aks-dev")
+    (account,) = _of(plan, "kubernetes:core/v1:ServiceAccount")
+    (propagation,) = [r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-rbac-propagation"]
+    assert propagation["urn"] in account["dependencies"]
+    grants = {r["urn"] for r in _of(plan, ASSIGNMENT) if r["name"].startswith("serve-fraud-detector-identity-")}
+    assert len(grants) == 2 and grants <= set(propagation["dependencies"])
