@@ -11,7 +11,7 @@ writing their own `ClusterAccess` builder (Workload Identity) and registering it
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -85,6 +85,13 @@ class ClusterAccess:
     """What must exist before anything is applied to the cluster (e.g. the node groups)."""
     device_plugin: bool = True
     """Install NVIDIA's device plugin (False where the cloud deploys its own, as GKE does)."""
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on the pods of a service account that got a cloud identity (AKS: `azure.workload.identity/use`)."""
+
+
+def webhook_receiver(webhook_url: pulumi.Input[str] | None) -> Mapping[str, Any]:
+    """Alertmanager receiver posting to the stack's on-call webhook (none: alerts stay in Alertmanager/Grafana)."""
+    return {"webhook_configs": [{"url": webhook_url, "send_resolved": True}]} if webhook_url is not None else {}
 
 
 def controlled(cfg: PlatformConfig) -> bool:
@@ -190,4 +197,5 @@ def service_workload(plan: ServicePlan, images: Mapping[str, pulumi.Input[str]],
     return ServiceWorkload(service=plan.name, namespace=plan.name, slots={s: specs[s] for s in slots},
                            max_replicas=plan.max_instances, placement=access.placement,
                            service_account_annotations=annotations, canary=canary,
+                           pod_labels=access.pod_labels if annotations else {},
                            capture=(access.model_uri(capture_prefix), capture_percent) if capture_percent else None)

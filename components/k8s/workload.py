@@ -51,9 +51,13 @@ class GpuPlacement:
     taint_key: str = GPU_RESOURCE
     taint_value: str = "true"
     taint_effect: str = "NoSchedule"
+    extra_taints: tuple[tuple[str, str, str], ...] = ()
+    """Further (key, value, effect) taints of the pool, tolerated too (AKS spot pools add
+    `kubernetes.azure.com/scalesetpriority=spot:NoSchedule`)."""
 
     def tolerations(self) -> list[dict[str, str]]:
-        return [{"key": self.taint_key, "operator": "Equal", "value": self.taint_value, "effect": self.taint_effect}]
+        taints = ((self.taint_key, self.taint_value, self.taint_effect), *self.extra_taints)
+        return [{"key": key, "operator": "Equal", "value": value, "effect": effect} for key, value, effect in taints]
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,9 @@ class ServiceWorkload:
     resources: PodResources = PodResources()
     service_account_annotations: Mapping[str, Any] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    """Labels on the model-server pods only (AKS workload identity: `azure.workload.identity/use: "true"`, without
+    which its webhook injects no token)."""
     termination_grace_seconds: int = 60
     """Time a pod gets to drain in-flight requests after SIGTERM (the server drains, then exits)."""
     capture: tuple[Any, float] | None = None
@@ -176,7 +183,7 @@ def deployment(w: ServiceWorkload, slot: str) -> dict[str, Any]:
             "selector": {"matchLabels": _selector(w, slot)},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
             "template": {
-                "metadata": {"labels": {**_labels(w, slot), MODEL_SERVICE_LABEL: w.service,
+                "metadata": {"labels": {**w.pod_labels, **_labels(w, slot), MODEL_SERVICE_LABEL: w.service,
                                         "mlops.dev/model-version": spec.model_version}},
                 "spec": pod_spec,
             },

@@ -233,6 +233,9 @@ RULES: dict[str, ReplaceRule] = {
         "managed online endpoints: auth mode is fixed at creation"),
     "azure-native:machinelearningservices:Schedule": _azure("name resourceGroupName workspaceName"),
     "azure-native:machinelearningservices:Workspace": _azure("location resourceGroupName workspaceName"),
+    "azure-native:managedidentity:FederatedIdentityCredential": _azure(
+        "federatedIdentityCredentialResourceName resourceGroupName resourceName",
+        "issuer, subject and audiences are updated in place by a PUT on the same name"),
     "azure-native:managedidentity:UserAssignedIdentity": _azure("location resourceGroupName resourceName"),
     "azure-native:monitor:ActionGroup": _azure("actionGroupName location resourceGroupName"),
     "azure-native:monitor:DiagnosticSetting": _azure("name resourceUri"),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
+from infra import targets
 from infra.config_errors import ConfigError
 from infra.targets import load_platform_config, target_for
 
@@ -33,8 +35,15 @@ def test_aws_serves_on_its_eks_cluster(target):
 
 
 @pytest.mark.parametrize("target", ["kubernetes", "both"])
-def test_a_cloud_without_kubernetes_wiring_rejects_the_target_naming_the_key(target):
-    assert target_for("azure").kubernetes is None  # type: ignore[union-attr]
+def test_azure_serves_on_its_aks_cluster(target):
+    assert target_for("azure").kubernetes is not None  # type: ignore[union-attr]
+    assert load_platform_config(_config("azure", target), "Pulumi.test.yaml").services["fraud"].target == target
+
+
+@pytest.mark.parametrize("target", ["kubernetes", "both"])
+def test_a_cloud_without_kubernetes_wiring_rejects_the_target_naming_the_key(target, monkeypatch):
+    unwired = dataclasses.replace(target_for("azure"), kubernetes=None)  # type: ignore[type-var]
+    monkeypatch.setitem(targets._REGISTRY, "azure", unwired)  # every registered cloud is wired; unwire one here
     with pytest.raises(ConfigError) as info:
         load_platform_config(_config("azure", target), "Pulumi.test.yaml")
     assert [line for line in info.value.lines() if ".target" in line] == [

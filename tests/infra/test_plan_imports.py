@@ -22,7 +22,7 @@ print(json.dumps(sorted({m.split('.')[0] for m in sys.modules if m.startswith('p
 """
 
 
-@pytest.mark.parametrize("stack", ["dev", "gcp-dev", "local"])
+@pytest.mark.parametrize("stack", ["dev", "gcp-dev", "azure-dev", "local"])
 def test_a_plan_imports_only_the_sdks_of_its_own_resources(stack: str):
     plan = json.loads((PROJECT_ROOT / "plans" / f"{stack}.json").read_text())
     needed = {f"pulumi_{r['type'].split(':')[0].replace('-', '_')}" for r in plan["resources"]

@@ -82,7 +82,7 @@ provider(
                                  f"{_guid(c.name).replace('-', '')}"}),
         "azure-native:containerservice:ManagedCluster": _with(lambda c: {
             "fqdn": f"{_physical(c)}.hcp.{c.cloud.location}.azmk8s.io",
-            "oidcIssuerProfile": {"enabled": True, "issuerUrl": f"https://{c.cloud.location}.oic.prod-aks.azure.com/"
+            "oidcIssuerProfile": {"enabled": True, "issuerURL": f"https://{c.cloud.location}.oic.prod-aks.azure.com/"
                                                                 f"{TENANT_ID}/{_guid(c.name)}/"}}),
         "azure-native:machinelearningservices:Workspace": _with(lambda c: {"workspaceId": _guid(c.name, "workspace")}),
         "azure-native:machinelearningservices:OnlineEndpoint": _with(lambda c: _properties(

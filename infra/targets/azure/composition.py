@@ -23,14 +23,17 @@ from components.azure.roles import Scope
 from components.azure.telemetry import Telemetry, TelemetryArgs
 from components.gpu_catalog import resolve_gpu
 from infra.composition import (
+    ON_ENDPOINT,
     alert_thresholds,
     alert_webhook,
     build_image,
     build_job_images,
+    on_kubernetes,
     plan_job_images,
     plan_services,
     registry_repositories,
     repository_exports,
+    serves_on,
 )
 from infra.config import PlatformConfig
 from infra.exports import EndpointExport, StackExports
@@ -78,15 +81,19 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     endpoints: dict[str, ModelEndpoint] = {}
     monitored: list[MonitoredEndpoint] = []
+    images = {}
     build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
+        images[plan.name] = plan.images(repository_url, built)
+        if not serves_on(cfg, plan.name, ON_ENDPOINT):
+            continue  # served on the cluster only (below)
         endpoint = ModelEndpoint(f"{plan.name}-endpoint", ModelEndpointArgs(
             service=plan.name, names=names, scope=scope, workspace_name=workspace.workspace_name,
             workspace_id=workspace.workspace_id, registry_id=registry.registry_id, storage_account_id=store.account_id,
             capture_container=workspace.default_container,
-            slots=plan.slot_specs(plan.images(repository_url, built), store.blob_url), live=plan.live,
+            slots=plan.slot_specs(images[plan.name], store.blob_url), live=plan.live,
             keep_warm=plan.keep_warm, mirror_percent=cfg.services[plan.name].mirror_percent,
             environment=cfg.environment, allow_public_access=not prod,
             capture_sampling_percent=cfg.monitoring.data_capture_percent or 0, tags=plan.tags))
@@ -102,6 +109,15 @@ def compose(cfg: PlatformConfig) -> StackExports:
             production_data=pulumi.Output.concat("azureml:", endpoint.endpoint_name, f"-{plan.live}-model_inputs:1"),
             reference_data=store.blob_url(f"{plan.baseline_prefix}/baseline.csv")))
 
+    on_cluster: dict[str, EndpointExport] = {}
+    if on_kubernetes(cfg):  # the Kubernetes SDK and the k8s components only for stacks that serve there
+        from infra.kubernetes_serving import serve_on_kubernetes
+        from infra.targets.azure.kubernetes import aks_access
+
+        on_cluster = serve_on_kubernetes(cfg, services, images, lambda: aks_access(
+            cluster, names, scope=scope, store=store, accelerator=cfg.gpu.accelerator, spot=cfg.gpu.spot, tags=tags,
+            webhook_url=alert_webhook(cfg)))
+
     monitoring = Monitoring("monitoring", MonitoringArgs(
         names=names, scope=scope, workspace_name=workspace.workspace_name,
         log_analytics_id=telemetry.log_analytics_id, endpoints=monitored,
@@ -112,12 +128,14 @@ def compose(cfg: PlatformConfig) -> StackExports:
         region=cfg.region, artifact_bucket=store.account_name,
         repository_urls=repository_exports(services, jobs, registry.repository_urls),
         cluster_name=cluster.cluster_name, kubeconfig=cluster.kubeconfig,
-        endpoints={name: EndpointExport(name=ep.endpoint_name, invoke_url=ep.scoring_uri, weights=ep.weights)
-                   for name, ep in endpoints.items()},
+        endpoints={**{name: ep for name, ep in on_cluster.items() if name not in endpoints},
+                   **{name: EndpointExport(name=ep.endpoint_name, invoke_url=ep.scoring_uri, weights=ep.weights)
+                      for name, ep in endpoints.items()}},
         dashboard_url=monitoring.dashboard_url, alert_destination=monitoring.action_group_id,
         extras={"resourceGroup": foundation.resource_group_name, "registryLoginServer": registry.login_server,
                 "mlWorkspace": workspace.workspace_name, "keyVaultUri": vault.vault_uri,
-                "oidcIssuerUrl": cluster.oidc_issuer_url})
+                "oidcIssuerUrl": cluster.oidc_issuer_url,
+                **({"kubernetesEndpoints": {n: ep.output() for n, ep in on_cluster.items()}} if on_cluster else {})})
 
 
 def _endpoint_id(workspace_id: pulumi.Output[str], endpoint_name: pulumi.Output[str]) -> pulumi.Output[str]:

@@ -19,7 +19,6 @@ GPU pool (its `autoscaling` block, min 0) when a GPU pod is pending.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import pulumi
 
@@ -29,6 +28,7 @@ from components.gcp.workload_identity import WorkloadIdentity, WorkloadIdentityA
 from components.k8s.charts import GPU_TOLERATION_EFFECTS
 from components.k8s.workload import GpuPlacement
 from infra.kubernetes_serving import ClusterAccess, IdentityRequest
+from infra.kubernetes_serving import webhook_receiver as alert_receiver
 
 ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
 
@@ -36,10 +36,6 @@ ACCELERATOR_LABEL = "cloud.google.com/gke-accelerator"
 def gke_placement(gpu_type: str) -> GpuPlacement:
     return GpuPlacement(node_selector={ACCELERATOR_LABEL: gpu_type}, taint_key=GPU_TAINT.key,
                         taint_value=GPU_TAINT.value, taint_effect=GPU_TOLERATION_EFFECTS[GPU_TAINT.effect])
-
-
-def alert_receiver(webhook_url: pulumi.Input[str] | None) -> Mapping[str, Any]:
-    return {"webhook_configs": [{"url": webhook_url, "send_resolved": True}]} if webhook_url is not None else {}
 
 
 def gke_access(cluster: GpuCluster, names: GcpNames, *, project: str, gpu_type: str,

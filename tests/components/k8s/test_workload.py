@@ -96,3 +96,28 @@ def test_namespace_enforces_the_restricted_pod_security_profile():
 def test_a_one_replica_slot_never_blocks_a_node_drain(slot):
     assert workload.disruption_budget(_workload(), slot)["spec"] == {
         "maxUnavailable": 1, "selector": {"matchLabels": {"mlops.dev/service": "svc", "mlops.dev/slot": slot}}}
+
+
+def test_a_pool_with_a_second_taint_is_tolerated_on_both_and_one_taint_renders_as_before():
+    """AKS spot pools add `kubernetes.azure.com/scalesetpriority=spot:NoSchedule` to the GPU taint: a pod tolerating
+    only one stays Pending (learn.microsoft.com/azure/aks/spot-node-pool)."""
+    single = GpuPlacement(taint_key="nvidia.com/gpu", taint_value="present")
+    spot = GpuPlacement(taint_key="nvidia.com/gpu", taint_value="present",
+                        extra_taints=(("kubernetes.azure.com/scalesetpriority", "spot", "NoSchedule"),))
+    assert single.tolerations() == [
+        {"key": "nvidia.com/gpu", "operator": "Equal", "value": "present", "effect": "NoSchedule"}]
+    assert spot.tolerations() == [*single.tolerations(), {"key": "kubernetes.azure.com/scalesetpriority",
+                                                          "operator": "Equal", "value": "spot", "effect": "NoSchedule"}]
+    pod = workload.deployment(_workload(placement=spot), "blue")["spec"]["template"]["spec"]
+    assert pod["tolerations"] == spot.tolerations()
+
+
+def test_pod_labels_go_on_the_pods_only_and_never_override_the_selector_labels():
+    """`azure.workload.identity/use: "true"` must be on the pod (the webhook reads pod labels); the Deployment's and
+    Service's selectors stay as they were (a selector change would replace the Deployment)."""
+    w = _workload(pod_labels={"azure.workload.identity/use": "true", workload.SLOT_LABEL: "spoofed"})
+    rendered = workload.deployment(w, "blue")
+    assert rendered["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    assert rendered["spec"]["template"]["metadata"]["labels"][workload.SLOT_LABEL] == "blue"
+    assert "azure.workload.identity/use" not in rendered["metadata"]["labels"]
+    assert rendered["spec"]["selector"] == workload.deployment(_workload(), "blue")["spec"]["selector"]

@@ -1,0 +1,185 @@
+"""Kubernetes serving on AKS (aks-dev): the spot GPU pool's placement, an Azure workload identity per service account
+(federated with the cluster's OIDC issuer, blob grants conditioned on the service's prefixes), NVIDIA's device
+plugin and no autoscaler release, manifests valid for the cluster, and a weight change that touches the route alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import kubernetes_validate
+import yaml
+
+from components.azure.workload_identity import READ_ACTIONS, WRITE_ACTIONS, blob_prefix_condition
+from infra.plan.diff import diff_plans
+from infra.plan.engine import plan_stack
+from infra.plan.fakes.azure import _guid
+from infra.stackfile import PROJECT_ROOT
+from tests.components.k8s.manifests import KUBERNETES_VERSION, planned_manifests
+from tests.components.k8s.test_crd_schemas import _check
+
+NS = "mlops-platform"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+FEDERATED = "azure-native:managedidentity:FederatedIdentityCredential"
+BUILT_IN = ("v1", "apps/v1", "autoscaling/v2", "policy/v1", "networking.k8s.io/v1", "batch/v1")
+READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+
+
+def _of(plan, type_):
+    return [r for r in plan.resources if r["type"] == type_]
+
+
+def _named(plan, name):
+    return next(r for r in plan.resources if r["name"] == name)
+
+
+def test_aks_dev_serves_its_service_on_the_cluster_not_on_azure_ml(stack_plan):
+    plan = stack_plan("aks-dev")
+    assert len(_of(plan, ROUTE)) == 1
+    assert not _of(plan, "azure-native:machinelearningservices:OnlineEndpoint")
+    endpoint = plan.outputs["endpoints"]["fraud-detector"]
+    assert endpoint["invokeUrl"].endswith("/fraud-detector/") and endpoint["weights"] == {"blue": 80, "green": 20}
+
+
+def test_gpu_pods_select_the_pools_labels_and_tolerate_both_its_taints(stack_plan):
+    """The spot pool carries AKS's `kubernetes.azure.com/scalesetpriority=spot:NoSchedule` beside the GPU taint
+    (learn.microsoft.com/azure/aks/spot-node-pool): a pod tolerating one of them stays Pending. Read labels and
+    taints from the planned pool, not from the code under test."""
+    plan = stack_plan("aks-dev")
+    pool = _named(plan, "gpu-gpu")["inputs"]
+    assert len(pool["nodeTaints"]) == 2
+    wanted = [dict(zip(("key", "value", "effect"), (*t.split(":")[0].split("="), t.split(":")[1]), strict=True))
+              for t in pool["nodeTaints"]]
+    for deployment in _of(plan, "kubernetes:apps/v1:Deployment"):
+        pod = deployment["inputs"]["spec"]["template"]["spec"]
+        assert pod["nodeSelector"] == pool["nodeLabels"]
+        assert [{k: t[k] for k in ("key", "value", "effect")} for t in pod["tolerations"]] == wanted
+        assert all(t["operator"] == "Equal" for t in pod["tolerations"])
+
+
+def test_aks_gets_nvidias_device_plugin_and_scales_the_pool_itself(stack_plan):
+    """AKS installs no device plugin on a GPU pool (learn.microsoft.com/azure/aks/gpu-cluster); the pool's own
+    autoscaler (enableAutoScaling, min 0) grows it, so no cluster-autoscaler release."""
+    plan = stack_plan("aks-dev")
+    charts = {r["inputs"]["chart"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")}
+    assert "nvidia-device-plugin" in charts
+    assert not any(c.endswith("cluster-autoscaler") for c in charts)
+    pool = _named(plan, "gpu-gpu")["inputs"]
+    assert pool["enableAutoScaling"] is True and pool["minCount"] == 0
+
+
+def test_the_model_servers_pods_carry_the_workload_identity_label_and_its_client_id(stack_plan):
+    """The workload-identity webhook injects the token only into pods labelled `azure.workload.identity/use:
+    "true"` whose service account names the identity's client id (learn.microsoft.com/azure/aks/
+    workload-identity-overview)."""
+    plan = stack_plan("aks-dev")
+    (account,) = _of(plan, "kubernetes:core/v1:ServiceAccount")
+    (identity,) = [r for r in _of(plan, "azure-native:managedidentity:UserAssignedIdentity")
+                   if r["name"].startswith("serve-fraud-detector")]
+    assert account["inputs"]["metadata"]["annotations"] == {
+        "azure.workload.identity/client-id": _guid(identity["name"], "client")}  # as the plan's fake answers
+    for deployment in _of(plan, "kubernetes:apps/v1:Deployment"):
+        template = deployment["inputs"]["spec"]["template"]
+        assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+        assert template["spec"]["serviceAccountName"] == "fraud-detector"
+
+
+def test_the_identity_is_federated_with_the_clusters_issuer_for_its_service_account_only(stack_plan):
+    plan = stack_plan("aks-dev")
+    (federated,) = _of(plan, FEDERATED)
+    # The issuer as the plan's fake answers `oidcIssuerProfile.issuerURL` (the SDK's wire name).
+    assert federated["inputs"]["issuer"].startswith("https://westeurope.oic.prod-aks.azure.com/")
+    assert federated["inputs"]["subject"] == "system:serviceaccount:fraud-detector:fraud-detector"
+    assert federated["inputs"]["audiences"] == ["api://AzureADTokenExchange"]
+
+
+def test_the_model_servers_identity_reads_its_models_and_writes_its_capture_only(stack_plan):
+    """No container-wide grant: Azure has no scope below a container, so each assignment carries an ABAC condition
+    on the blob path (learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes)."""
+    plan = stack_plan("aks-dev")
+    (identity,) = [r for r in _of(plan, "azure-native:managedidentity:UserAssignedIdentity")
+                   if r["name"].startswith("serve-fraud-detector")]
+    principal = _guid(identity["name"], "principal")
+    grants = [r["inputs"] for r in _of(plan, ASSIGNMENT) if r["inputs"]["principalId"] == principal]
+    name = _of(plan, "azure-native:storage:StorageAccount")[0]["inputs"]["accountName"]
+    account = next(g["scope"] for g in grants).split("/blobServices/")[0]
+    assert account.endswith(f"/storageAccounts/{name}")
+    assert {(g["roleDefinitionId"].rsplit("/", 1)[-1], g["scope"], g["condition"], g["conditionVersion"])
+            for g in grants} == {
+        (READER, f"{account}/blobServices/default/containers/models",
+         blob_prefix_condition("fraud-detector", READ_ACTIONS), "2.0"),
+        (CONTRIBUTOR, f"{account}/blobServices/default/containers/datacapture",
+         blob_prefix_condition("fraud-detector/kubernetes", WRITE_ACTIONS), "2.0")}
+    models = [e["value"] for d in _of(plan, "kubernetes:apps/v1:Deployment")
+              for e in d["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"] if e["name"] == "MODEL_URI"]
+    assert models and all(m.startswith("https://") and "/models/fraud-detector/" in m for m in models)
+
+
+def test_the_blob_condition_limits_every_action_and_listing_to_the_prefix():
+    condition = blob_prefix_condition("svc", WRITE_ACTIONS)
+    assert "'svc/'" in condition and "'svc'" not in condition  # the trailing slash keeps `svc2/` out
+    assert "@Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:prefix]" in condition
+    for action in WRITE_ACTIONS:
+        assert f"ActionMatches{{'{action}'}}" in condition
+
+
+def test_alertmanager_gets_no_azure_identity_and_no_receiver_without_a_webhook(stack_plan):
+    plan = stack_plan("aks-dev")
+    (stack,) = [r["inputs"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")
+                if r["inputs"]["chart"] == "kube-prometheus-stack"]
+    alertmanager = stack["values"]["alertmanager"]
+    assert alertmanager["serviceAccount"]["annotations"] == {}
+    assert alertmanager["config"]["receivers"][0] == {"name": "platform"}
+    assert len(_of(plan, FEDERATED)) == 1
+
+
+def test_every_object_of_the_aks_dev_plan_validates(stack_plan):
+    manifests = planned_manifests(stack_plan("aks-dev"))
+    built_in = [m for m in manifests if m["apiVersion"] in BUILT_IN]
+    assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy",
+            "Namespace", "ServiceAccount"} <= {m["kind"] for m in built_in}
+    for manifest in built_in:
+        kubernetes_validate.validate(manifest, KUBERNETES_VERSION, strict=True)
+    assert {"HTTPRoute", "Gateway", "ServiceMonitor", "PrometheusRule"} <= set(_check(manifests))
+
+
+def test_the_provider_is_replaced_only_when_the_cluster_is(stack_plan):
+    """pulumi/pulumi-kubernetes#1148: without clusterIdentifier an unknown kubeconfig replaces the provider."""
+    (provider,) = _of(stack_plan("aks-dev"), "pulumi:providers:kubernetes")
+    assert provider["inputs"]["clusterIdentifier"] == _named(stack_plan("aks-dev"), "gpu-aks")["inputs"]["resourceName"]
+    assert provider["inputs"]["kubeconfig"] == "[secret]"
+
+
+def test_a_weight_change_is_a_plan_diff_of_the_route_alone(stack_plan, tmp_path):
+    text = (PROJECT_ROOT / "Pulumi.aks-dev.yaml").read_text(encoding="utf-8")
+    moved = tmp_path / "Pulumi.aks-dev.yaml"
+    moved.write_text(text.replace("weight: 80", "weight: 50").replace("weight: 20", "weight: 50"), encoding="utf-8")
+    diff = diff_plans(stack_plan("aks-dev"), plan_stack("aks-dev", config_file=Path(moved)))
+    assert (diff.added, diff.removed) == ([], [])
+    assert [(c.type, c.action) for c in diff.changed] == [(ROUTE, "update")]
+
+
+def test_a_service_on_both_targets_gets_an_azure_ml_endpoint_and_a_route(tmp_path):
+    doc = yaml.safe_load((PROJECT_ROOT / "Pulumi.aks-dev.yaml").read_text(encoding="utf-8"))
+    doc["config"][f"{NS}:services"]["fraud-detector"]["target"] = "both"
+    for slot in doc["config"][f"{NS}:services"]["fraud-detector"]["slots"].values():
+        slot["instanceType"] = "Standard_DS3_v2"
+    both = tmp_path / "Pulumi.aks-dev.yaml"
+    both.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    plan = plan_stack("aks-dev", config_file=both)
+    assert len(_of(plan, "azure-native:machinelearningservices:OnlineEndpoint")) == 1 and len(_of(plan, ROUTE)) == 1
+    assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
+    assert plan.outputs["endpoints"]["fraud-detector"]["invokeUrl"].endswith(".inference.ml.azure.com/score")
+
+
+def test_the_service_account_waits_for_its_grants_to_propagate(stack_plan):
+    """Azure role assignments take effect minutes after they are accepted (components/azure/rbac_propagation.py);
+    no pod is created before its service account exists, so the account waits for the propagation that follows
+    the identity's grants, and the first model download does not meet a 403."""
+    plan = stack_plan("aks-dev")
+    (account,) = _of(plan, "kubernetes:core/v1:ServiceAccount")
+    (propagation,) = [r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-rbac-propagation"]
+    assert propagation["urn"] in account["dependencies"]
+    grants = {r["urn"] for r in _of(plan, ASSIGNMENT) if r["name"].startswith("serve-fraud-detector-identity-")}
+    assert len(grants) == 2 and grants <= set(propagation["dependencies"])
