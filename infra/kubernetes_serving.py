@@ -4,8 +4,9 @@ Cloud-neutral: a target hands in a `ClusterAccess` (its cluster's kubeconfig, th
 taint, how a store key becomes a model URI, and an identity binder that makes a cloud role for one
 service account and returns the annotations binding it), and `serve_on_kubernetes` declares the rest:
 a provider on the kubeconfig, `GpuEnablement`, one `ModelService` per Kubernetes-served service and
-`ClusterMonitoring`. EKS wires it today (infra/targets/aws/kubernetes.py: IRSA); GKE and AKS wire it by
-writing their own `ClusterAccess` builder (Workload Identity) and registering it as `Target.kubernetes`.
+`ClusterMonitoring`. Each cloud writes its `ClusterAccess` builder (infra/targets/aws/kubernetes.py: IRSA;
+gcp/ and azure/kubernetes.py: Workload Identity), calls `serve_on_kubernetes` from its composition when a
+service serves there, and registers `Target(kubernetes=True)`.
 """
 
 from __future__ import annotations

@@ -57,9 +57,9 @@ class Target:
     mirrors: bool = False
     """The composition mirrors live traffic to the idle slot (`services.<svc>.mirrorPercent`); others refuse it."""
     """The composition honours `serving: false` (declares no endpoints); others refuse the setting."""
-    kubernetes: Callable[..., Any] | None = None
-    """Builds the `infra.kubernetes_serving.ClusterAccess` of the target's GPU cluster (kubeconfig + identity
-    binder); None: the cloud has no Kubernetes serving wired, and `services.<svc>.target` must be `endpoint`."""
+    kubernetes: bool = False
+    """The composition serves `services.<svc>.target: kubernetes | both` on the stack's GPU cluster (through
+    `infra.kubernetes_serving`, with the cloud's ClusterAccess); False: `target` must be `endpoint`."""
 
     def __post_init__(self) -> None:
         undeclared = [k for k in (self.region_key, self.project_key) if k and k not in self.provider_keys]
@@ -160,7 +160,7 @@ def load_platform_config(values: Mapping[str, Any], source: str, stack: str = ""
 
 
 def _kubernetes_problems(cfg: PlatformConfig, target: Target) -> list[Problem]:
-    if target.kubernetes is not None:
+    if target.kubernetes:
         if not any(svc.target != "endpoint" for svc in cfg.services.values()):
             return []
         from infra.kubernetes_serving import config_problems  # the Kubernetes SDK only for stacks that serve there

@@ -30,19 +30,19 @@ def test_the_default_target_is_the_managed_endpoint():
 
 @pytest.mark.parametrize("target", ["kubernetes", "both"])
 def test_aws_serves_on_its_eks_cluster(target):
-    assert target_for("aws").kubernetes is not None  # type: ignore[union-attr]
+    assert target_for("aws").kubernetes  # type: ignore[union-attr]
     assert load_platform_config(_config("aws", target), "Pulumi.test.yaml").services["fraud"].target == target
 
 
 @pytest.mark.parametrize("target", ["kubernetes", "both"])
 def test_azure_serves_on_its_aks_cluster(target):
-    assert target_for("azure").kubernetes is not None  # type: ignore[union-attr]
+    assert target_for("azure").kubernetes  # type: ignore[union-attr]
     assert load_platform_config(_config("azure", target), "Pulumi.test.yaml").services["fraud"].target == target
 
 
 @pytest.mark.parametrize("target", ["kubernetes", "both"])
 def test_a_cloud_without_kubernetes_wiring_rejects_the_target_naming_the_key(target, monkeypatch):
-    unwired = dataclasses.replace(target_for("azure"), kubernetes=None)  # type: ignore[type-var]
+    unwired = dataclasses.replace(target_for("azure"), kubernetes=False)  # type: ignore[type-var]
     monkeypatch.setitem(targets._REGISTRY, "azure", unwired)  # every registered cloud is wired; unwire one here
     with pytest.raises(ConfigError) as info:
         load_platform_config(_config("azure", target), "Pulumi.test.yaml")
