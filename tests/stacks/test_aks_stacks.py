@@ -26,18 +26,12 @@ READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 
 
-def _of(plan, type_):
-    return [r for r in plan.resources if r["type"] == type_]
-
-
-def _named(plan, name):
-    return next(r for r in plan.resources if r["name"] == name)
 
 
 def test_aks_dev_serves_its_service_on_the_cluster_not_on_azure_ml(stack_plan):
     plan = stack_plan("aks-dev")
-    assert len(_of(plan, ROUTE)) == 1
-    assert not _of(plan, "azure-native:machinelearningservices:OnlineEndpoint")
+    assert len(plan.of_type(ROUTE)) == 1
+    assert not plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")
     endpoint = plan.outputs["endpoints"]["fraud-detector"]
     assert endpoint["invokeUrl"].endswith("/fraud-detector/") and endpoint["weights"] == {"blue": 80, "green": 20}
 
@@ -47,11 +41,11 @@ def test_gpu_pods_select_the_pools_labels_and_tolerate_both_its_taints(stack_pla
     (learn.microsoft.com/azure/aks/spot-node-pool): a pod tolerating one of them stays Pending. Read labels and
     taints from the planned pool, not from the code under test."""
     plan = stack_plan("aks-dev")
-    pool = _named(plan, "gpu-gpu")["inputs"]
+    pool = plan.named("gpu-gpu")["inputs"]
     assert len(pool["nodeTaints"]) == 2
     wanted = [dict(zip(("key", "value", "effect"), (*t.split(":")[0].split("="), t.split(":")[1]), strict=True))
               for t in pool["nodeTaints"]]
-    for deployment in _of(plan, "kubernetes:apps/v1:Deployment"):
+    for deployment in plan.of_type("kubernetes:apps/v1:Deployment"):
         pod = deployment["inputs"]["spec"]["template"]["spec"]
         assert pod["nodeSelector"] == pool["nodeLabels"]
         assert [{k: t[k] for k in ("key", "value", "effect")} for t in pod["tolerations"]] == wanted
@@ -62,10 +56,10 @@ def test_aks_gets_nvidias_device_plugin_and_scales_the_pool_itself(stack_plan):
     """AKS installs no device plugin on a GPU pool (learn.microsoft.com/azure/aks/gpu-cluster); the pool's own
     autoscaler (enableAutoScaling, min 0) grows it, so no cluster-autoscaler release."""
     plan = stack_plan("aks-dev")
-    charts = {r["inputs"]["chart"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")}
+    charts = {r["inputs"]["chart"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
     assert "nvidia-device-plugin" in charts
     assert not any(c.endswith("cluster-autoscaler") for c in charts)
-    pool = _named(plan, "gpu-gpu")["inputs"]
+    pool = plan.named("gpu-gpu")["inputs"]
     assert pool["enableAutoScaling"] is True and pool["minCount"] == 0
 
 
@@ -74,12 +68,12 @@ def test_the_model_servers_pods_carry_the_workload_identity_label_and_its_client
     "true"` whose service account names the identity's client id (learn.microsoft.com/azure/aks/
     workload-identity-overview)."""
     plan = stack_plan("aks-dev")
-    (account,) = _of(plan, "kubernetes:core/v1:ServiceAccount")
-    (identity,) = [r for r in _of(plan, "azure-native:managedidentity:UserAssignedIdentity")
+    (account,) = plan.of_type("kubernetes:core/v1:ServiceAccount")
+    (identity,) = [r for r in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
                    if r["name"].startswith("serve-fraud-detector")]
     assert account["inputs"]["metadata"]["annotations"] == {
         "azure.workload.identity/client-id": _guid(identity["name"], "client")}  # as the plan's fake answers
-    for deployment in _of(plan, "kubernetes:apps/v1:Deployment"):
+    for deployment in plan.of_type("kubernetes:apps/v1:Deployment"):
         template = deployment["inputs"]["spec"]["template"]
         assert template["metadata"]["labels"]["azure.workload.identity/use"] == "true"
         assert template["spec"]["serviceAccountName"] == "fraud-detector"
@@ -87,7 +81,7 @@ def test_the_model_servers_pods_carry_the_workload_identity_label_and_its_client
 
 def test_the_identity_is_federated_with_the_clusters_issuer_for_its_service_account_only(stack_plan):
     plan = stack_plan("aks-dev")
-    (federated,) = _of(plan, FEDERATED)
+    (federated,) = plan.of_type(FEDERATED)
     # The issuer as the plan's fake answers `oidcIssuerProfile.issuerURL` (the SDK's wire name).
     assert federated["inputs"]["issuer"].startswith("https://westeurope.oic.prod-aks.azure.com/")
     assert federated["inputs"]["subject"] == "system:serviceaccount:fraud-detector:fraud-detector"
@@ -100,18 +94,18 @@ def test_the_model_servers_identity_reads_its_models_only(stack_plan):
     grant: the model server has no https:// capture sink yet, so AKS slots run without capture
     (ClusterAccess.captures)."""
     plan = stack_plan("aks-dev")
-    (identity,) = [r for r in _of(plan, "azure-native:managedidentity:UserAssignedIdentity")
+    (identity,) = [r for r in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
                    if r["name"].startswith("serve-fraud-detector")]
     principal = _guid(identity["name"], "principal")
-    grants = [r["inputs"] for r in _of(plan, ASSIGNMENT) if r["inputs"]["principalId"] == principal]
-    name = _of(plan, "azure-native:storage:StorageAccount")[0]["inputs"]["accountName"]
+    grants = [r["inputs"] for r in plan.of_type(ASSIGNMENT) if r["inputs"]["principalId"] == principal]
+    name = plan.of_type("azure-native:storage:StorageAccount")[0]["inputs"]["accountName"]
     account = next(g["scope"] for g in grants).split("/blobServices/")[0]
     assert account.endswith(f"/storageAccounts/{name}")
     assert {(g["roleDefinitionId"].rsplit("/", 1)[-1], g["scope"], g["condition"], g["conditionVersion"])
             for g in grants} == {
         (READER, f"{account}/blobServices/default/containers/models",
          blob_prefix_condition("fraud-detector", READ_ACTIONS), "2.0")}
-    models = [e["value"] for d in _of(plan, "kubernetes:apps/v1:Deployment")
+    models = [e["value"] for d in plan.of_type("kubernetes:apps/v1:Deployment")
               for e in d["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"] if e["name"] == "MODEL_URI"]
     assert models and all(m.startswith("https://") and "/models/fraud-detector/" in m for m in models)
 
@@ -126,12 +120,12 @@ def test_the_blob_condition_limits_every_action_and_listing_to_the_prefix():
 
 def test_alertmanager_gets_no_azure_identity_and_no_receiver_without_a_webhook(stack_plan):
     plan = stack_plan("aks-dev")
-    (stack,) = [r["inputs"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")
+    (stack,) = [r["inputs"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")
                 if r["inputs"]["chart"] == "kube-prometheus-stack"]
     alertmanager = stack["values"]["alertmanager"]
     assert alertmanager["serviceAccount"]["annotations"] == {}
     assert alertmanager["config"]["receivers"][0] == {"name": "platform"}
-    assert len(_of(plan, FEDERATED)) == 1
+    assert len(plan.of_type(FEDERATED)) == 1
 
 
 def test_every_object_of_the_aks_dev_plan_validates(stack_plan):
@@ -146,8 +140,8 @@ def test_every_object_of_the_aks_dev_plan_validates(stack_plan):
 
 def test_the_provider_is_replaced_only_when_the_cluster_is(stack_plan):
     """pulumi/pulumi-kubernetes#1148: without clusterIdentifier an unknown kubeconfig replaces the provider."""
-    (provider,) = _of(stack_plan("aks-dev"), "pulumi:providers:kubernetes")
-    assert provider["inputs"]["clusterIdentifier"] == _named(stack_plan("aks-dev"), "gpu-aks")["inputs"]["resourceName"]
+    (provider,) = stack_plan("aks-dev").of_type("pulumi:providers:kubernetes")
+    assert provider["inputs"]["clusterIdentifier"] == stack_plan("aks-dev").named("gpu-aks")["inputs"]["resourceName"]
     assert provider["inputs"]["kubeconfig"] == "[secret]"
 
 
@@ -168,7 +162,8 @@ def test_a_service_on_both_targets_gets_an_azure_ml_endpoint_and_a_route(tmp_pat
     both = tmp_path / "Pulumi.aks-dev.yaml"
     both.write_text(yaml.safe_dump(doc), encoding="utf-8")
     plan = plan_stack("aks-dev", config_file=both)
-    assert len(_of(plan, "azure-native:machinelearningservices:OnlineEndpoint")) == 1 and len(_of(plan, ROUTE)) == 1
+    assert len(plan.of_type("azure-native:machinelearningservices:OnlineEndpoint")) == 1
+    assert len(plan.of_type(ROUTE)) == 1
     assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
     assert plan.outputs["endpoints"]["fraud-detector"]["invokeUrl"].endswith(".inference.ml.azure.com/score")
 
@@ -178,8 +173,8 @@ def test_the_service_account_waits_for_its_grants_to_propagate(stack_plan):
     no pod is created before its service account exists, so the account waits for the propagation that follows
     the identity's grants, and the first model download does not meet a 403."""
     plan = stack_plan("aks-dev")
-    (account,) = _of(plan, "kubernetes:core/v1:ServiceAccount")
+    (account,) = plan.of_type("kubernetes:core/v1:ServiceAccount")
     (propagation,) = [r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-rbac-propagation"]
     assert propagation["urn"] in account["dependencies"]
-    grants = {r["urn"] for r in _of(plan, ASSIGNMENT) if r["name"].startswith("serve-fraud-detector-identity-")}
+    grants = {r["urn"] for r in plan.of_type(ASSIGNMENT) if r["name"].startswith("serve-fraud-detector-identity-")}
     assert len(grants) == 1 and grants <= set(propagation["dependencies"])

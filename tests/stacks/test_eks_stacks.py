@@ -19,9 +19,6 @@ NS = "mlops-platform"
 ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 
 
-def _of(plan, type_):
-    return [r for r in plan.resources if r["type"] == type_]
-
 
 def _configured_services(stack: str) -> dict:
     doc = yaml.safe_load((PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))
@@ -32,7 +29,7 @@ def _configured_services(stack: str) -> dict:
 def test_routed_weights_equal_the_slot_weights_in_the_stack_file(stack, stack_plan):
     """Read from the YAML itself (not the parsed config): what the operator wrote is what the route splits."""
     routes = {r["inputs"]["metadata"]["name"].removesuffix(workload.ROUTE_SUFFIX): r["inputs"]
-              for r in _of(stack_plan(stack), ROUTE)}
+              for r in stack_plan(stack).of_type(ROUTE)}
     on_cluster = {name: svc for name, svc in _configured_services(stack).items()
                   if svc.get("target", "endpoint") in ("kubernetes", "both")}
     assert set(routes) == set(on_cluster)
@@ -44,7 +41,7 @@ def test_routed_weights_equal_the_slot_weights_in_the_stack_file(stack, stack_pl
 
 def test_eks_dev_serves_a_service_on_kubernetes(stack_plan):
     plan = stack_plan("eks-dev")
-    assert len(_of(plan, ROUTE)) == 1
+    assert len(plan.of_type(ROUTE)) == 1
     assert plan.outputs["endpoints"]["fraud-detector"]["invokeUrl"].endswith("/fraud-detector/")
     assert not [r for r in plan.resources if r["type"].startswith("aws:sagemaker")]
 
@@ -64,14 +61,14 @@ def test_a_weight_change_is_a_plan_diff_of_the_route_alone(stack_plan, tmp_path)
 def test_the_provider_is_replaced_only_when_the_cluster_is(stack_plan):
     """pulumi/pulumi-kubernetes#1148, #4019: without clusterIdentifier a kubeconfig unknown at preview (any
     EKS cluster update) replaces the provider and with it every object on the cluster."""
-    (provider,) = _of(stack_plan("eks-dev"), "pulumi:providers:kubernetes")
+    (provider,) = stack_plan("eks-dev").of_type("pulumi:providers:kubernetes")
     assert provider["inputs"]["clusterIdentifier"] == "mlopsk8s-dev-eks-gpu"
 
 
 def test_deployments_leave_replicas_to_the_hpa_and_wait_for_a_gpu_node(stack_plan):
     """The provider's default readiness wait is 10 minutes (pulumi-kubernetes docs, Deployment await logic);
     a pod on a min-0 GPU pool waits for the autoscaler, node boot and image pull first."""
-    for deployment in _of(stack_plan("eks-dev"), "kubernetes:apps/v1:Deployment"):
+    for deployment in stack_plan("eks-dev").of_type("kubernetes:apps/v1:Deployment"):
         assert deployment["ignoreChanges"] == ["spec.replicas"]
         assert deployment["customTimeouts"] == {"create": "30m", "update": "30m"}
 
@@ -79,7 +76,7 @@ def test_deployments_leave_replicas_to_the_hpa_and_wait_for_a_gpu_node(stack_pla
 def test_objects_wait_for_the_charts_that_bring_their_crds(stack_plan):
     """A custom resource applied before its CRD fails (`no matches for kind`): each depends on its chart."""
     plan = stack_plan("eks-dev")
-    releases = {r["urn"]: r["inputs"]["chart"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")}
+    releases = {r["urn"]: r["inputs"]["chart"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
     needs = {"HTTPRoute": "gateway-helm", "Gateway": "gateway-helm", "ServiceMonitor": "kube-prometheus-stack",
              "PrometheusRule": "kube-prometheus-stack"}
     by_urn = {r["urn"]: r for r in plan.resources}
@@ -115,7 +112,7 @@ def test_the_model_role_reads_its_models_and_writes_its_capture_only(stack_plan)
 
 def test_model_servers_capture_predictions_where_the_role_may_write(stack_plan):
     """dev captures every request (monitoring.dataCapturePercent default); the drift monitor reads them."""
-    for deployment in _of(stack_plan("eks-dev"), "kubernetes:apps/v1:Deployment"):
+    for deployment in stack_plan("eks-dev").of_type("kubernetes:apps/v1:Deployment"):
         env = {e["name"]: e["value"] for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["CAPTURE_DESTINATION"] == ("s3://mlopsk8s-dev-eks-artifacts-123456789012-us-east-1/"
                                               "data-capture/fraud-detector/kubernetes")
@@ -129,12 +126,12 @@ def test_a_service_on_both_targets_gets_a_sagemaker_endpoint_and_a_route(tmp_pat
     both = tmp_path / "Pulumi.eks-dev.yaml"
     both.write_text(yaml.safe_dump(doc), encoding="utf-8")
     plan = plan_stack("eks-dev", config_file=both)
-    assert len(_of(plan, "aws:sagemaker/endpoint:Endpoint")) == 1 and len(_of(plan, ROUTE)) == 1
+    assert len(plan.of_type("aws:sagemaker/endpoint:Endpoint")) == 1 and len(plan.of_type(ROUTE)) == 1
     assert plan.outputs["endpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
     assert "arn" in plan.outputs["endpoints"]["fraud-detector"]
     assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
     # one model-server build serves both (beside it, the trainer and drift-monitor job images)
-    builds = [r["inputs"]["build"]["context"] for r in _of(plan, "docker:index/image:Image")]
+    builds = [r["inputs"]["build"]["context"] for r in plan.of_type("docker:index/image:Image")]
     assert sorted(builds) == ["services/drift_monitor", "services/model_server", "services/trainer"]
 
 
@@ -158,8 +155,8 @@ def test_the_route_moves_weights_only_after_the_slots_it_names_are_ready(stack_p
     """Pulumi waits for a Deployment's readiness before dependents update; a route updated in parallel with a
     slot that is coming back would send it traffic while its pods wait for a GPU node."""
     plan = stack_plan("eks-dev")
-    (route,) = _of(plan, ROUTE)
-    deployments = {r["urn"] for r in _of(plan, "kubernetes:apps/v1:Deployment")}
+    (route,) = plan.of_type(ROUTE)
+    deployments = {r["urn"] for r in plan.of_type("kubernetes:apps/v1:Deployment")}
     assert len(deployments) == 2 and deployments <= set(route["dependencies"])
 
 
@@ -177,9 +174,9 @@ def test_the_hpas_have_a_resource_metrics_api_to_scale_on(stack_plan):
     without it every HPA reports `FailedGetResourceMetric` and never scales. The stack installs the pinned chart
     (kubernetes-sigs/metrics-server, tag metrics-server-helm-chart-3.13.1)."""
     plan = stack_plan("eks-dev")
-    hpas = _of(plan, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    hpas = plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
     assert hpas and all(m["type"] == "Resource" for h in hpas for m in h["inputs"]["spec"]["metrics"])
-    (release,) = [r["inputs"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")
+    (release,) = [r["inputs"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")
                   if r["inputs"]["chart"] == "metrics-server"]
     assert release["repositoryOpts"]["repo"] == "https://kubernetes-sigs.github.io/metrics-server/"
     assert release["version"] == "3.13.1" and release["namespace"] == "kube-system"
@@ -191,7 +188,7 @@ def test_the_autoscaler_knows_a_new_gpu_node_is_bringing_its_gpus_up(stack_plan)
     on AWS `k8s.amazonaws.com/accelerator` (kubernetes/autoscaler cluster-autoscaler/cloudprovider/aws, `GPULabel`);
     without it the pending pod still does not fit the Ready node with 0 GPUs and another GPU node is started."""
     plan = stack_plan("eks-dev")
-    (gpu,) = [r["inputs"] for r in _of(plan, "aws:eks/nodeGroup:NodeGroup") if r["inputs"].get("taints")]
+    (gpu,) = [r["inputs"] for r in plan.of_type("aws:eks/nodeGroup:NodeGroup") if r["inputs"].get("taints")]
     assert gpu["labels"]["k8s.amazonaws.com/accelerator"] == gpu["labels"]["mlops/accelerator"]
-    deployments = _of(plan, "kubernetes:apps/v1:Deployment")
+    deployments = plan.of_type("kubernetes:apps/v1:Deployment")
     assert all(d["inputs"]["spec"]["template"]["spec"]["nodeSelector"] == gpu["labels"] for d in deployments)

@@ -22,18 +22,12 @@ BUCKET = "mlopsgke-dev-gke-mlops-demo-dev-artifacts"
 BUILT_IN = ("v1", "apps/v1", "autoscaling/v2", "policy/v1", "networking.k8s.io/v1", "batch/v1")
 
 
-def _of(plan, type_):
-    return [r for r in plan.resources if r["type"] == type_]
-
-
-def _named(plan, name):
-    return next(r for r in plan.resources if r["name"] == name)
 
 
 def test_gke_dev_serves_its_service_on_the_cluster_not_on_vertex(stack_plan):
     plan = stack_plan("gke-dev")
-    assert len(_of(plan, ROUTE)) == 1
-    assert not _of(plan, "gcp:vertex/aiEndpoint:AiEndpoint")
+    assert len(plan.of_type(ROUTE)) == 1
+    assert not plan.of_type("gcp:vertex/aiEndpoint:AiEndpoint")
     endpoint = plan.outputs["endpoints"]["fraud-detector"]
     assert endpoint["invokeUrl"].endswith("/fraud-detector/") and endpoint["weights"] == {"blue": 80, "green": 20}
 
@@ -42,10 +36,10 @@ def test_gpu_pods_select_the_pools_accelerator_and_tolerate_its_taint(stack_plan
     """GKE labels GPU nodes `cloud.google.com/gke-accelerator=<type>` (cloud.google.com/kubernetes-engine/docs/
     how-to/gpus); read the type and the taint from the planned pool, not from the code under test."""
     plan = stack_plan("gke-dev")
-    pool = _named(plan, "gpu-gpu")["inputs"]["nodeConfig"]
+    pool = plan.named("gpu-gpu")["inputs"]["nodeConfig"]
     (taint,) = pool["taints"]
     accelerator = pool["guestAccelerators"][0]["type"]
-    for deployment in _of(plan, "kubernetes:apps/v1:Deployment"):
+    for deployment in plan.of_type("kubernetes:apps/v1:Deployment"):
         pod = deployment["inputs"]["spec"]["template"]["spec"]
         assert pod["nodeSelector"] == {"cloud.google.com/gke-accelerator": accelerator}
         assert {"key": taint["key"], "operator": "Equal", "value": taint["value"],
@@ -56,9 +50,9 @@ def test_gpu_pods_select_the_pools_accelerator_and_tolerate_its_taint(stack_plan
 def test_gke_scales_the_gpu_pool_itself(stack_plan):
     """No cluster-autoscaler release on GKE: the pool's autoscaling (min 0) is GKE's cluster autoscaler."""
     plan = stack_plan("gke-dev")
-    charts = {r["inputs"]["chart"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")}
+    charts = {r["inputs"]["chart"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
     assert not any(c.endswith("cluster-autoscaler") for c in charts)
-    assert _named(plan, "gpu-gpu")["inputs"]["autoscaling"]["totalMinNodeCount"] == 0
+    assert plan.named("gpu-gpu")["inputs"]["autoscaling"]["totalMinNodeCount"] == 0
 
 
 def test_gke_runs_its_own_device_plugin_and_the_eks_cluster_gets_nvidias(stack_plan):
@@ -66,7 +60,7 @@ def test_gke_runs_its_own_device_plugin_and_the_eks_cluster_gets_nvidias(stack_p
     (GoogleCloudPlatform/container-engine-accelerators#67); a second plugin would find no driver libraries on
     Container-Optimized OS. EKS has none of its own."""
     def charts(stack):
-        return {r["inputs"]["chart"] for r in _of(stack_plan(stack), "kubernetes:helm.sh/v3:Release")}
+        return {r["inputs"]["chart"] for r in stack_plan(stack).of_type("kubernetes:helm.sh/v3:Release")}
 
     assert "nvidia-device-plugin" not in charts("gke-dev")
     assert "nvidia-device-plugin" in charts("eks-dev")
@@ -83,7 +77,7 @@ def test_the_model_servers_google_account_reads_its_models_only(stack_plan):
     assert {(g["role"], g.get("condition", {}).get("expression")) for g in grants} == {
         ("roles/storage.objectViewer", object_prefix_condition(BUCKET, "models/fraud-detector", listing=True))}
     assert all(g["bucket"] == BUCKET for g in grants)  # bucket grants only, no project role
-    (binding,) = [r["inputs"] for r in _of(plan, "gcp:serviceaccount/iAMMember:IAMMember")
+    (binding,) = [r["inputs"] for r in plan.of_type("gcp:serviceaccount/iAMMember:IAMMember")
                   if r["inputs"]["serviceAccountId"].endswith(f"/{email}")]
     assert binding == {"member": "serviceAccount:mlops-demo-dev.svc.id.goog[fraud-detector/fraud-detector]",
                        "role": "roles/iam.workloadIdentityUser",
@@ -100,7 +94,7 @@ def test_the_read_condition_admits_the_model_servers_listing_and_objects_under_t
 
 def test_alertmanager_gets_no_google_identity_and_no_receiver_without_a_webhook(stack_plan):
     plan = stack_plan("gke-dev")
-    (stack,) = [r["inputs"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")
+    (stack,) = [r["inputs"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")
                 if r["inputs"]["chart"] == "kube-prometheus-stack"]
     alertmanager = stack["values"]["alertmanager"]
     assert alertmanager["serviceAccount"]["annotations"] == {}
@@ -118,7 +112,7 @@ def test_every_object_of_the_gke_dev_plan_validates(stack_plan):
 
 
 def test_the_provider_is_replaced_only_when_the_cluster_is(stack_plan):
-    (provider,) = _of(stack_plan("gke-dev"), "pulumi:providers:kubernetes")
+    (provider,) = stack_plan("gke-dev").of_type("pulumi:providers:kubernetes")
     """pulumi/pulumi-kubernetes#1148: the kubeconfig is unknown at preview after a cluster update; without
     clusterIdentifier that replaces the provider and every object on the cluster."""
     assert provider["inputs"]["clusterIdentifier"] == "mlopsgke-dev-gke-gpu"
@@ -140,9 +134,9 @@ def test_a_service_on_both_targets_gets_a_vertex_endpoint_and_a_route(tmp_path):
     both = tmp_path / "Pulumi.gke-dev.yaml"
     both.write_text(yaml.safe_dump(doc), encoding="utf-8")
     plan = plan_stack("gke-dev", config_file=both)
-    assert len(_of(plan, "gcp:vertex/aiEndpoint:AiEndpoint")) == 1 and len(_of(plan, ROUTE)) == 1
+    assert len(plan.of_type("gcp:vertex/aiEndpoint:AiEndpoint")) == 1 and len(plan.of_type(ROUTE)) == 1
     assert plan.outputs["kubernetesEndpoints"]["fraud-detector"]["weights"] == {"blue": 80, "green": 20}
-    built = sorted(r["name"] for r in _of(plan, "docker:index/image:Image"))
+    built = sorted(r["name"] for r in plan.of_type("docker:index/image:Image"))
     assert built == ["drift-monitor-image-image", "fraud-detector-image-image", "trainer-image-image"], (
         "the model server image is built once for both targets, beside the two job images")
 
@@ -156,7 +150,7 @@ def test_with_an_on_call_webhook_alertmanager_posts_there_and_the_url_stays_secr
     plan = plan_stack_config(_with_decrypted_webhook("gke-dev"))
     text = plan.to_json()
     assert SECRET not in text and SECRET not in "".join(capsys.readouterr())
-    (stack,) = [r["inputs"] for r in _of(plan, "kubernetes:helm.sh/v3:Release")
+    (stack,) = [r["inputs"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")
                 if r["inputs"]["chart"] == "kube-prometheus-stack"]
     assert stack["values"]["alertmanager"]["config"]["receivers"][0] == {
         "name": "platform", "webhook_configs": [{"url": "[secret]", "send_resolved": True}]}
