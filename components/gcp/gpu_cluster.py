@@ -14,6 +14,13 @@
   count is per zone, so a regional pool starts with the total minimum spread over its zones. That count is
   create-only (`initial_node_count` is ForceNew in resource_container_node_pool.go), so the pools ignore later
   changes to it: a new `gpu.minNodes` moves the autoscaling bounds in place instead of replacing the pool.
+- Dataplane V2 (`datapath_provider=ADVANCED_DATAPATH`): the only way GKE enforces the NetworkPolicy objects the
+  Kubernetes serving declares (components/k8s/model_service.py) without the Calico add-on; with the legacy datapath
+  and no `network_policy` block GKE accepts NetworkPolicies and enforces none
+  (cloud.google.com/kubernetes-engine/docs/how-to/dataplane-v2). The field is ForceNew in the provider
+  (resource_container_cluster.go): a cluster created without it is replaced, so it is set from the first `up`.
+  No `network_policy` block alongside it: the API refuses Calico network policy on a Dataplane V2 cluster
+  (terraform-google-modules/terraform-google-kubernetes-engine#1085).
 - Kubernetes secrets encrypted at the application layer with the `cluster` key (`database_encryption`).
 - Node service account from `Identity` (`gke-nodes`), never the Compute Engine default (editor).
 """
@@ -29,6 +36,8 @@ import pulumi_gcp as gcp
 from components.gcp.naming import GcpNames
 
 MASTER_CIDR = "172.16.0.0/28"
+DATAPATH = "ADVANCED_DATAPATH"
+"""Dataplane V2: enforces NetworkPolicy (see the module docstring)."""
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 GPU_TAINT = gcp.container.NodePoolNodeConfigTaintArgs(key="nvidia.com/gpu", value="present", effect="NO_SCHEDULE")
 
@@ -74,6 +83,7 @@ class GpuCluster(pulumi.ComponentResource):
         cluster = gcp.container.Cluster(
             f"{name}-cluster", name=args.names.name("gpu", limit=40), project=args.project, location=location,
             network=args.network_id, subnetwork=args.subnet_id, networking_mode="VPC_NATIVE",
+            datapath_provider=DATAPATH,
             remove_default_node_pool=True, initial_node_count=1, deletion_protection=args.protect,
             ip_allocation_policy=gcp.container.ClusterIpAllocationPolicyArgs(
                 cluster_secondary_range_name=args.pods_range, services_secondary_range_name=args.services_range),

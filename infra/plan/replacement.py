@@ -276,7 +276,7 @@ RULES: dict[str, ReplaceRule] = {
     "gcp:compute/subnetwork:Subnetwork": _google("@name description network project region",
                                                  "services/compute/resource_compute_subnetwork.go"),
     "gcp:container/cluster:Cluster": _google(
-        "@name initialNodeCount ipAllocationPolicy location network networkingMode "
+        "@name datapathProvider initialNodeCount ipAllocationPolicy location network networkingMode "
         "privateClusterConfig.masterIpv4CidrBlock project subnetwork nodeConfig.serviceAccount nodeConfig.oauthScopes",
         "services/container/resource_container_cluster.go and services/container/node_config.go"),
     "gcp:container/nodePool:NodePool": _google(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import yaml
 
 from components.gcp.model_endpoint import HEALTH_ROUTE, PORT, PREDICT_ROUTE
 from infra.plan.diff import diff_plans
 from infra.plan.engine import plan_stack
+from infra.plan.preview import Plan
 from infra.stackfile import PROJECT_ROOT
 from services.model_server.settings import Settings
 
@@ -203,3 +206,24 @@ def test_workload_identity_bindings_wait_for_the_cluster_that_creates_the_pool(d
         binding = _one(plan, "serviceaccount/iAMMember:IAMMember")
         assert _one(plan, ":Cluster")["urn"] in binding["dependencies"]
         assert binding["urn"].endswith("mlops:gcp:Identity$gcp:serviceaccount/iAMMember:IAMMember::identity-drift-wi")
+
+
+@pytest.mark.parametrize("stack", ["gcp-dev", "gcp-prod", "gke-dev"])
+def test_every_gke_cluster_enforces_network_policy_with_dataplane_v2(stack_plan, stack):
+    """GKE accepts NetworkPolicy objects on any cluster but enforces them only with Dataplane V2 or the Calico
+    add-on (cloud.google.com/kubernetes-engine/docs/how-to/network-policy): without either, the model server's
+    NetworkPolicy (only the gateway and Prometheus may connect) would be silently void. The API refuses Calico on
+    a Dataplane V2 cluster (terraform-google-kubernetes-engine#1085), so no `networkPolicy` block either."""
+    cluster = _one(stack_plan(stack), ":Cluster")["inputs"]
+    assert cluster["datapathProvider"] == "ADVANCED_DATAPATH"
+    assert "networkPolicy" not in cluster
+
+
+def test_a_cluster_created_on_the_legacy_datapath_is_replaced_and_the_diff_says_so(prod):
+    """`datapath_provider` is ForceNew in resource_container_cluster.go: a cluster created before Dataplane V2
+    was set is deleted and re-created, and the pull request's plan diff must show that replacement (prod's
+    cluster is protected, so `pulumi up` stops there until someone decides)."""
+    before = Plan.from_dict(copy.deepcopy(prod.to_dict()))
+    del _one(before, ":Cluster")["inputs"]["datapathProvider"]
+    cluster = next(c for c in diff_plans(before, prod).changed if c.type == "gcp:container/cluster:Cluster")
+    assert cluster.action == "replace" and any("datapathProvider" in r for r in cluster.replace_reasons)
