@@ -16,9 +16,10 @@ import sys
 from services.model_server.access_log import JsonLog
 from services.model_server.app import ModelServer
 from services.model_server.artifact import ArtifactError, fetch
-from services.model_server.capture import DataCapture, open_sink
+from services.model_server.capture import DataCapture
 from services.model_server.model import OnnxModel
 from services.model_server.settings import Settings, SettingsError
+from services.model_server.sinks import open_sink
 
 EXIT_CONFIG = 2
 EXIT_PORT_IN_USE = 3

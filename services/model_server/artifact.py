@@ -136,7 +136,7 @@ def download_azure(container: Any, prefix: str, dest: Path) -> list[Path]:
     return written
 
 
-def _azure_container_client(location: ArtifactLocation) -> Any:
+def azure_container_client(location: ArtifactLocation) -> Any:
     """A ContainerClient authenticated by SAS (in the URL), connection string, or Azure identity."""
     from azure.storage.blob import BlobServiceClient, ContainerClient
 
@@ -180,7 +180,7 @@ def fetch(uri: str, cache_dir: Path) -> Path:
 
             files = download_gcs(storage.Client(), location.bucket, location.path, cache_dir)
         else:
-            files = download_azure(_azure_container_client(location), location.path, cache_dir)
+            files = download_azure(azure_container_client(location), location.path, cache_dir)
     except ArtifactError:
         raise
     except Exception as exc:  # SDK errors vary by cloud; the message must still say where it failed
