@@ -132,8 +132,8 @@ class GcsSink(ObjectSink):
 class AzureBlobSink(ObjectSink):
     """``https://<account>.blob.core.windows.net/<container>/<prefix>`` with azure-storage-blob.
 
-    Credentials as for model downloads (``artifact.azure_container_client``): a SAS in the URL, else
-    ``AZURE_STORAGE_CONNECTION_STRING``, else ``DefaultAzureCredential`` (AKS workload identity: the webhook
+    Credentials as for model downloads (``artifact.azure_container_client``): ``AZURE_STORAGE_CONNECTION_STRING``
+    if set (Azurite), else a SAS in the URL, else ``DefaultAzureCredential`` (AKS workload identity: the webhook
     injects ``AZURE_CLIENT_ID``, ``AZURE_TENANT_ID``, ``AZURE_FEDERATED_TOKEN_FILE``).
     Create-only: ``upload_blob(overwrite=False)`` sends ``If-None-Match: *`` (azure/storage/blob/_upload_helpers.py
     ``upload_block_blob``), so an existing blob is refused with 409 ``BlobAlreadyExists``; a single Put Blob
