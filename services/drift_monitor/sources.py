@@ -93,6 +93,13 @@ def azure_container(where: Remote) -> Any:
     return ContainerClient(where.account_url, where.bucket, credential=DefaultAzureCredential())
 
 
+def _sdk_error(exc: Exception) -> str:
+    """One line for an SDK error: Azure's messages go on with request ids and the XML body over many lines."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    code = getattr(exc, "error_code", None)
+    return f"{type(exc).__name__}: {first}" + (f" [{code}]" if code and str(code) not in first else "")
+
+
 def _text(name: str, data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
@@ -170,7 +177,7 @@ def iter_sources(location: str, since: datetime | None = None, client: Any = Non
     except InputError:
         raise
     except Exception as exc:  # SDK errors: no credentials, no bucket, access denied
-        raise InputError(location, f"cannot be listed or read ({type(exc).__name__}: {exc})") from None
+        raise InputError(location, f"cannot be listed or read ({_sdk_error(exc)})") from None
     if not found:
         window = " written in the --since-hours window" if since is not None else ""
         raise InputError(location, f"no objects{window} under this prefix; check the bucket and prefix")
@@ -209,4 +216,4 @@ def write_report(location: str, text: str, client: Any = None) -> None:
             container.upload_blob(where.key, text.encode(), overwrite=True,
                                   content_settings=ContentSettings(content_type="application/json"))
     except Exception as exc:  # SDK errors: no credentials, no bucket, access denied
-        raise InputError(location, f"cannot write the report ({type(exc).__name__}: {exc})") from None
+        raise InputError(location, f"cannot write the report ({_sdk_error(exc)})") from None
