@@ -26,7 +26,7 @@ import pytest
 from infra.plan.engine import Plan, plan_program, plan_stack
 from infra.plan.fakes import Cloud
 from tests.services.ports import free_port
-from tests.support.tools import require_azurite
+from tests.support.tools import AZURITE_ACCOUNT, AZURITE_KEY, require_azurite
 
 _STACK_PLANS: dict[str, Plan] = {}
 
@@ -97,11 +97,6 @@ def gcs_emulator() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
-
-
-AZURITE_ACCOUNT = "devstoreaccount1"
-AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-"""Azurite's well-known development account and key (published in Microsoft's Azurite docs; not a secret)."""
 
 
 @pytest.fixture(scope="module")

@@ -32,6 +32,11 @@ def ci_packages() -> set[str]:
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
 
 
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+"""Azurite's well-known development account and key (published in Microsoft's Azurite docs; not a secret)."""
+
+
 def require_azurite() -> str:
     """The path of Azurite's blob service (installed by `python3 tasks.py setup` from .ci/azurite), or fail
     the test saying how to install it."""

@@ -168,3 +168,34 @@ def test_unusable_azure_location_exits_2_naming_it(
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert current in err and expected in err
+
+
+def test_gcs_reads_and_report_writes_never_get_the_bucket(
+    gcs_emulator: str, drifted: tuple[bytes, list[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GKE grants the drift job object permissions conditioned on prefixes, not storage.buckets.get: every
+    request must be an object list, an object read or an object upload (``get_bucket`` would reload the bucket:
+    GET /storage/v1/b/<bucket>, refused under such a grant)."""
+    import requests
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    from services.drift_monitor.sources import iter_sources, write_report
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
+    sent: list[tuple[str, str]] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda r, **_: sent.append((r.request.method, r.request.path_url)))
+    client = storage.Client(project="test", credentials=AnonymousCredentials(), _http=session)
+    bucket = client.create_bucket("drift-grants")
+    bucket.blob("capture/svc/2026/12/07/00/part.jsonl").upload_from_string(drifted[1][0])
+    sent.clear()
+
+    assert len(list(iter_sources("gs://drift-grants/capture/svc", client=client))) == 1
+    write_report("gs://drift-grants/reports/svc/latest.json", "{}", client=client)
+
+    assert [(method, path.split("?")[0]) for method, path in sent] == [
+        ("GET", "/storage/v1/b/drift-grants/o"),  # list under the prefix
+        ("GET", "/download/storage/v1/b/drift-grants/o/capture/svc/2026/12/07/00/part.jsonl"),  # read
+        ("POST", "/upload/storage/v1/b/drift-grants/o"),
+    ]
