@@ -59,7 +59,8 @@ def setup() -> None:
         print("installing Azurite from .ci/azurite/package-lock.json (npm ci)", flush=True)
         _run("npm", "ci", "--prefix", str(AZURITE), "--no-audit", "--no-fund", "--ignore-scripts")
     else:  # the Azure Blob tests then fail naming this step
-        print("npm not found: Azurite (.ci/azurite) not installed; install Node.js 18+ with npm", flush=True)
+        print("npm not found: Azurite (.ci/azurite) not installed; install Node.js (tested with 20) and npm",
+              flush=True)
     MARKER.write_text(wanted)
 
 

@@ -45,5 +45,5 @@ def require_azurite() -> str:
     binary = PROJECT_ROOT / ".ci" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
     if not binary.exists() or shutil.which("node") is None:
         pytest.fail("Azurite is not installed: run `python3 tasks.py setup` (it runs `npm ci` in .ci/azurite; "
-                    "needs Node.js 18+ with npm)", pytrace=False)
+                    "needs Node.js (tested with 20) and npm)", pytrace=False)
     return str(binary)
