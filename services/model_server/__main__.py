@@ -15,7 +15,7 @@ import sys
 
 from services.model_server.access_log import JsonLog
 from services.model_server.app import ModelServer
-from services.model_server.artifact import ArtifactError, fetch
+from services.model_server.artifact import ArtifactError, fetch, redact
 from services.model_server.capture import DataCapture
 from services.model_server.model import OnnxModel
 from services.model_server.settings import Settings, SettingsError
@@ -39,11 +39,11 @@ def build(settings: Settings, log: JsonLog) -> ModelServer:
         "model_loaded",
         model_name=model.metadata.name,
         model_version=model.metadata.version,
-        source=settings.model_uri,
+        source=redact(settings.model_uri),
         directory=str(directory),
         execution_provider=model.provider,
         features=model.n_features,
-        capture=settings.capture_destination,
+        capture=settings.capture_destination and redact(settings.capture_destination),
     )
     return ModelServer(settings, model, log=log, capture=capture)
 

@@ -23,6 +23,7 @@ from services.model_server.artifact import (
     ArtifactLocation,
     azure_container_client,
     parse_location,
+    redact,
 )
 from services.model_server.capture import CaptureSink
 
@@ -58,7 +59,7 @@ class ObjectSink:
     def __init__(self, uri: str, flush_records: int, flush_seconds: float, client: Any = None) -> None:
         location = parse_location(uri)
         if location.scheme != self.scheme:
-            raise ValueError(f"{type(self).__name__} writes {self.scheme} locations, got {uri!r}")
+            raise ValueError(f"{type(self).__name__} writes {self.scheme} locations, got {redact(uri)!r}")
         self.location: ArtifactLocation = location
         self.bucket, self.prefix = location.bucket, location.path.strip("/")
         self.flush_records, self.flush_seconds = flush_records, flush_seconds
@@ -164,7 +165,7 @@ def destination_problem(destination: str) -> str | None:
     except ArtifactError:
         location = None
     if location is None or (location.scheme == "local" and not location.path):
-        return f"CAPTURE_DESTINATION={destination!r}: not a capture destination; expected {ACCEPTED}"
+        return f"CAPTURE_DESTINATION={redact(destination)!r}: not a capture destination; expected {ACCEPTED}"
     return None
 
 

@@ -155,8 +155,9 @@ def test_azure_blobs_written_before_the_window_are_not_read(
         (f"{AZURE}/no-such-container/capture", "cannot be listed or read (ResourceNotFoundError"),
         ("https://example.com/capture/svc", "unsupported location; expected a local path, s3://bucket/prefix"),
         (f"{AZURE}/", "missing container"),
+        (f"{AZURE}/no-such-container/capture?sv=2024-01-01&sig=SECRET", "cannot be listed or read"),
     ],
-    ids=["no-container", "not-a-blob-url", "no-container-in-url"],
+    ids=["no-container", "not-a-blob-url", "no-container-in-url", "sas-redacted"],
 )
 def test_unusable_azure_location_exits_2_naming_it(
     current: str, expected: str, azure_container, drifted: tuple[bytes, list[bytes]], tmp_path: Path,
@@ -167,7 +168,8 @@ def test_unusable_azure_location_exits_2_naming_it(
     code = main(["--baseline", str(base), "--current", current, "--out", str(tmp_path / "r.json")])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
-    assert current in err and expected in err
+    shown = current.replace("sv=2024-01-01&sig=SECRET", "<SAS redacted>")  # a SAS is a bearer credential
+    assert shown in err and expected in err and "SECRET" not in err
 
 
 def test_gcs_reads_and_report_writes_never_get_the_bucket(

@@ -198,3 +198,16 @@ def test_open_sink_picks_the_sink_of_the_scheme(tmp_path: Path) -> None:
     sink = open_sink(f"{AZURE}/c/p/q?sv=1&sig=s", 1, 1.0)
     assert isinstance(sink, AzureBlobSink) and (sink.bucket, sink.prefix) == ("c", "p/q")
     assert sink.location.sas_token == "sv=1&sig=s"
+
+
+def test_a_sas_token_never_reaches_the_log_or_a_start_up_error(artifact: Path) -> None:
+    """A SAS in the URL is a bearer credential: the start-up log and errors show the location without it."""
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"MODEL_URI": "/m", "CAPTURE_DESTINATION": "http://a.blob.core.windows.net/c/p?sig=SECRET"})
+    assert "SECRET" not in str(caught.value.problems) and "<SAS redacted>" in caught.value.problems[0]
+    server = InProcessServer({"MODEL_URI": str(artifact), "CAPTURE_DESTINATION": f"{AZURE}/c/p?sv=1&sig=SECRET"})
+    try:
+        (loaded,) = [line for line in server.log_lines() if line["event"] == "model_loaded"]
+    finally:
+        server.close()
+    assert loaded["capture"] == f"{AZURE}/c/p?<SAS redacted>"
