@@ -10,13 +10,15 @@
     python3 tasks.py bench          # run the benchmarks (plan timing, serving) and print the numbers
     python3 tasks.py build-tags     # record the content digest of every stack's buildTag (services/build-tags.json)
 
-The virtualenv is rebuilt when a requirements file changes (a hash is kept in .venv/).
+The virtualenv is rebuilt when a requirements file changes (a hash is kept in .venv/); setup also installs
+Azurite (the Azure Storage emulator the tests run) from .ci/azurite/package-lock.json with npm.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -26,12 +28,14 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 MARKER = VENV / ".requirements-sha256"
+AZURITE = ROOT / ".ci" / "azurite"
+"""Azurite (Azure Storage emulator) for the Azure Blob tests, pinned by its package-lock.json."""
 
 
 def _requirements_hash() -> str:
     digest = hashlib.sha256()
     files = sorted([*ROOT.glob("requirements*.txt"), *ROOT.glob("services/**/requirements*.txt"),
-                    *ROOT.glob("policy/requirements*.txt"), ROOT / "pyproject.toml"])
+                    *ROOT.glob("policy/requirements*.txt"), ROOT / "pyproject.toml", AZURITE / "package-lock.json"])
     for path in files:
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
@@ -51,6 +55,12 @@ def setup() -> None:
     print("installing requirements-dev.txt into .venv (first run takes a few minutes)", flush=True)
     _run(str(PYTHON), "-m", "pip", "install", "--upgrade", "pip")
     _run(str(PYTHON), "-m", "pip", "install", "-r", "requirements-dev.txt")
+    if shutil.which("npm"):
+        print("installing Azurite from .ci/azurite/package-lock.json (npm ci)", flush=True)
+        _run("npm", "ci", "--prefix", str(AZURITE), "--no-audit", "--no-fund", "--ignore-scripts")
+    else:  # the Azure Blob tests then fail naming this step
+        print("npm not found: Azurite (.ci/azurite) not installed; install Node.js (tested with 20) and npm",
+              flush=True)
     MARKER.write_text(wanted)
 
 

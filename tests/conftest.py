@@ -14,6 +14,9 @@ points boto3 at it through the standard environment variables.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ import pytest
 from infra.plan.engine import Plan, plan_program, plan_stack
 from infra.plan.fakes import Cloud
 from tests.services.ports import free_port
+from tests.support.tools import AZURITE_ACCOUNT, AZURITE_KEY, require_azurite
 
 _STACK_PLANS: dict[str, Plan] = {}
 
@@ -93,3 +97,40 @@ def gcs_emulator() -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The connection string of an Azurite blob service on 127.0.0.1 (in memory) per test module.
+
+    `--skipApiVersionCheck`: azure-storage-blob may speak a newer x-ms-version than the pinned Azurite knows.
+    """
+    port = free_port()
+    log = tmp_path_factory.mktemp("azurite") / "azurite.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [require_azurite(), "--inMemoryPersistence", "--blobHost", "127.0.0.1", "--blobPort", str(port),
+             "--skipApiVersionCheck", "--disableTelemetry"],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"Azurite exited with {process.returncode}: {log.read_text()}", pytrace=False)
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"Azurite did not listen on port {port} within 30 s: {log.read_text()}", pytrace=False)
+                time.sleep(0.1)
+        yield (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+               f"BlobEndpoint=http://127.0.0.1:{port}/{AZURITE_ACCOUNT};")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

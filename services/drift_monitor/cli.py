@@ -1,6 +1,7 @@
 """Command line: ``python -m services.drift_monitor --baseline LOCATION --current LOCATION --out REPORT.json``.
 
-A location is a local file or folder, or ``s3://bucket/prefix`` / ``gs://bucket/prefix``.
+A location is a local file or folder, ``s3://bucket/prefix``, ``gs://bucket/prefix`` or
+``https://<account>.blob.core.windows.net/<container>/<prefix>`` (services/drift_monitor/sources.py).
 Exit codes: 0 no feature drifted, 3 at least one did, 2 bad input or arguments (one line on
 stderr naming the file and what to fix; also when more than ``max_unreadable_percent`` of the
 capture records are unreadable), 1 the report was written but publishing metrics failed.
@@ -17,7 +18,7 @@ from typing import NoReturn
 from services.drift_monitor import statistics
 from services.drift_monitor.config import load_config
 from services.drift_monitor.detector import DriftConfig, DriftReport, detect
-from services.drift_monitor.errors import InputError
+from services.drift_monitor.errors import InputError, redact
 from services.drift_monitor.publishers import (
     DEFAULT_JOB,
     DEFAULT_NAMESPACE,
@@ -53,13 +54,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--baseline",
         required=True,
-        help="baseline CSV with a header (e.g. baseline.csv): a local path, s3://bucket/key or gs://bucket/key",
+        help="baseline CSV with a header (e.g. baseline.csv): a local path, s3://bucket/key, gs://bucket/key "
+        "or https://<account>.blob.core.windows.net/<container>/<key>",
     )
     p.add_argument(
         "--current",
         required=True,
         help="current data: a CSV with a header, or data-capture JSON lines (a file, a folder, "
-        "or every object under s3://bucket/prefix or gs://bucket/prefix)",
+        "or every object under s3://bucket/prefix, gs://bucket/prefix or an Azure Blob URL prefix)",
     )
     p.add_argument(
         "--since-hours",
@@ -68,7 +70,8 @@ def parser() -> argparse.ArgumentParser:
         help="only capture records whose inferenceTime is within the last H hours (default: all)",
     )
     p.add_argument(
-        "--out", required=True, help="where to write the JSON report: a local path, s3://bucket/key or gs://bucket/key"
+        "--out", required=True,
+        help="where to write the JSON report: a local path, s3://bucket/key, gs://bucket/key or an Azure Blob URL",
     )
     p.add_argument("--config", type=Path, help="JSON or TOML file with threshold settings (flags override it)")
     p.add_argument("--ks-pvalue", type=float, help=f"family-wise KS significance level (default: {DEFAULTS.ks_pvalue})")
@@ -158,10 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     if report.drift_detected:
         print(
             f"drift in {len(report.drifted_features)} of {len(report.features)} features: "
-            f"{', '.join(report.drifted_features)} (report: {args.out})"
+            f"{', '.join(report.drifted_features)} (report: {redact(args.out)})"
         )
     else:
-        print(f"no drift in {len(report.features)} features (report: {args.out})")
+        print(f"no drift in {len(report.features)} features (report: {redact(args.out)})")
     if report.current.get("unreadable_records"):
         print(
             f"skipped {report.current['unreadable_records']} of {report.current['records']} unreadable capture "

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from services.drift_monitor.capture import read_capture
-from services.drift_monitor.errors import InputError
+from services.drift_monitor.errors import InputError, redact
 from services.drift_monitor.sources import iter_sources
 
 CAPTURE_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
@@ -111,7 +111,7 @@ def _capture_table(location: str, sources: Iterable[tuple[str, str]], names: tup
             raise InputError(location, f"none of {captured.records} capture record(s) is readable; {where}: {reason}")
         window = f" ({captured.outside_window} older than the --since-hours window)" if captured.outside_window else ""
         raise InputError(location, f"has no data rows{window}; drift needs at least one row of features")
-    return Table(location, "capture", names, np.array(captured.rows, dtype=np.float64), captured.records,
+    return Table(redact(location), "capture", names, np.array(captured.rows, dtype=np.float64), captured.records,
                  captured.unreadable, tuple(captured.examples), captured.outside_window, captured.rows_seen)
 
 

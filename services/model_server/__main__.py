@@ -15,10 +15,11 @@ import sys
 
 from services.model_server.access_log import JsonLog
 from services.model_server.app import ModelServer
-from services.model_server.artifact import ArtifactError, fetch
-from services.model_server.capture import DataCapture, open_sink
+from services.model_server.artifact import ArtifactError, fetch, redact
+from services.model_server.capture import DataCapture
 from services.model_server.model import OnnxModel
 from services.model_server.settings import Settings, SettingsError
+from services.model_server.sinks import open_sink
 
 EXIT_CONFIG = 2
 EXIT_PORT_IN_USE = 3
@@ -38,11 +39,11 @@ def build(settings: Settings, log: JsonLog) -> ModelServer:
         "model_loaded",
         model_name=model.metadata.name,
         model_version=model.metadata.version,
-        source=settings.model_uri,
+        source=redact(settings.model_uri),
         directory=str(directory),
         execution_provider=model.provider,
         features=model.n_features,
-        capture=settings.capture_destination,
+        capture=settings.capture_destination and redact(settings.capture_destination),
     )
     return ModelServer(settings, model, log=log, capture=capture)
 

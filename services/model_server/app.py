@@ -86,7 +86,8 @@ class ModelServer:
         self.metrics = ServerMetrics(model.metadata, model.provider)
         self.capture = capture
         if capture is not None:
-            capture.report_to(self.metrics.captured.inc, self.metrics.capture_dropped.inc)
+            metrics = self.metrics
+            capture.report_to(metrics.captured.inc, metrics.capture_dropped.inc, metrics.capture_failed.inc)
         self.batcher = MicroBatcher(
             model,
             max_rows=settings.batch_max_rows,

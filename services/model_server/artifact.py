@@ -15,7 +15,7 @@ import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 MODEL_FILE = "model.onnx"
 METADATA_FILE = "metadata.json"
@@ -41,6 +41,13 @@ class ArtifactLocation:
     """Azure only: a SAS query string carried in the URL, if any."""
 
 
+def redact(uri: str) -> str:
+    """``uri`` without its query string: on an Azure Blob URL that is a SAS token, a bearer credential that must
+    not reach logs or error messages."""
+    parts = urlsplit(uri)
+    return urlunsplit(parts._replace(query="<SAS redacted>")) if parts.scheme and parts.query else uri
+
+
 def parse_location(uri: str) -> ArtifactLocation:
     """Split a model URI into its parts, or raise ``ArtifactError`` naming what is unsupported."""
     if not uri:
@@ -51,13 +58,13 @@ def parse_location(uri: str) -> ArtifactLocation:
         return ArtifactLocation(scheme="local", path=parts.path if scheme == "file" else uri)
     if scheme in {"s3", "gs"}:
         if not parts.netloc:
-            raise ArtifactError(f"{uri!r}: missing bucket name (expected {scheme}://bucket/prefix)")
+            raise ArtifactError(f"{redact(uri)!r}: missing bucket name (expected {scheme}://bucket/prefix)")
         return ArtifactLocation(scheme=scheme, bucket=parts.netloc, path=parts.path.lstrip("/"))
     if scheme == "https" and parts.netloc.endswith(AZURE_BLOB_HOST_SUFFIX):
         container, _, prefix = parts.path.lstrip("/").partition("/")
         if not container:
             raise ArtifactError(
-                f"{uri!r}: missing container (expected https://<account>{AZURE_BLOB_HOST_SUFFIX}/<container>/<prefix>)"
+                f"{redact(uri)!r}: missing container (expected https://<account>{AZURE_BLOB_HOST_SUFFIX}/<container>/<prefix>)"
             )
         return ArtifactLocation(
             scheme="azure",
@@ -67,7 +74,7 @@ def parse_location(uri: str) -> ArtifactLocation:
             sas_token=parts.query,
         )
     raise ArtifactError(
-        f"{uri!r}: unsupported model location; expected a local path, s3://, gs:// or "
+        f"{redact(uri)!r}: unsupported model location; expected a local path, s3://, gs:// or "
         f"https://<account>{AZURE_BLOB_HOST_SUFFIX}/<container>/<prefix>"
     )
 
@@ -136,7 +143,7 @@ def download_azure(container: Any, prefix: str, dest: Path) -> list[Path]:
     return written
 
 
-def _azure_container_client(location: ArtifactLocation) -> Any:
+def azure_container_client(location: ArtifactLocation) -> Any:
     """A ContainerClient authenticated by SAS (in the URL), connection string, or Azure identity."""
     from azure.storage.blob import BlobServiceClient, ContainerClient
 
@@ -180,13 +187,13 @@ def fetch(uri: str, cache_dir: Path) -> Path:
 
             files = download_gcs(storage.Client(), location.bucket, location.path, cache_dir)
         else:
-            files = download_azure(_azure_container_client(location), location.path, cache_dir)
+            files = download_azure(azure_container_client(location), location.path, cache_dir)
     except ArtifactError:
         raise
     except Exception as exc:  # SDK errors vary by cloud; the message must still say where it failed
-        raise ArtifactError(f"could not download {uri!r}: {type(exc).__name__}: {exc}") from exc
+        raise ArtifactError(f"could not download {redact(uri)!r}: {type(exc).__name__}: {exc}") from exc
     if not files:
-        raise ArtifactError(f"{uri!r}: no objects found at that location")
+        raise ArtifactError(f"{redact(uri)!r}: no objects found at that location")
     _extract_tarballs(cache_dir, files)
     return find_artifact_dir(cache_dir)
 

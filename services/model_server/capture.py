@@ -23,11 +23,8 @@ import base64
 import random
 import threading
 import time
-import uuid
 from collections import deque
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
@@ -79,69 +76,12 @@ def capture_record(
 
 
 class CaptureSink(Protocol):
-    """Where captured lines go. ``write`` receives complete JSON lines (with trailing newline)."""
+    """Where captured lines go (services/model_server/sinks.py). ``write`` receives complete JSON lines (with
+    trailing newline) and raises when the destination refuses them; ``due`` is the sink's flush policy."""
 
     def write(self, lines: list[bytes]) -> None: ...
 
     def due(self, pending: int, seconds_since_write: float) -> bool: ...
-
-
-class FileSink:
-    """Appends to a local JSON Lines file as soon as records arrive."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-    def write(self, lines: list[bytes]) -> None:
-        with self.path.open("ab") as handle:
-            handle.write(b"".join(lines))
-
-    def due(self, pending: int, seconds_since_write: float) -> bool:
-        return pending > 0
-
-
-class S3Sink:
-    """Writes one object per flush under ``prefix/YYYY/MM/DD/HH/`` like SageMaker's capture layout."""
-
-    def __init__(self, uri: str, flush_records: int, flush_seconds: float, client: Any = None) -> None:
-        bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-        self.bucket, self.prefix = bucket, prefix.strip("/")
-        self.flush_records, self.flush_seconds = flush_records, flush_seconds
-        if client is None:
-            import boto3  # only when capture goes to S3
-
-            client = boto3.client("s3")
-        self.client = client
-
-    def key_for(self, now: datetime) -> str:
-        """Object key for a flush at ``now``: hour-partitioned, unique per flush."""
-        stamp = now.strftime("%Y/%m/%d/%H")
-        name = f"{now.strftime('%M-%S-%f')}-{uuid.uuid4().hex[:12]}.jsonl"
-        return "/".join(part for part in (self.prefix, stamp, name) if part)
-
-    def write(self, lines: list[bytes]) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=self.key_for(datetime.now(UTC)),
-            Body=b"".join(lines),
-            ContentType="application/jsonlines",
-        )
-
-    def due(self, pending: int, seconds_since_write: float) -> bool:
-        return pending >= self.flush_records or (pending > 0 and seconds_since_write >= self.flush_seconds)
-
-
-def open_sink(destination: str, flush_records: int, flush_seconds: float,
-              feature_names: Sequence[str] = ()) -> CaptureSink:
-    """A sink for ``CAPTURE_DESTINATION``: ``s3://bucket/prefix``, ``azureml-mdc`` or a local file path."""
-    from services.model_server import capture_azure
-
-    if destination == capture_azure.DESTINATION:
-        return capture_azure.AzureCollectorSink(feature_names)
-    if destination.startswith("s3://"):
-        return S3Sink(destination, flush_records, flush_seconds)
-    return FileSink(Path(destination))
 
 
 class DataCapture:
@@ -163,12 +103,14 @@ class DataCapture:
         self._stop = threading.Event()
         self._on_written = on_written
         self._on_dropped = on_dropped
+        self._on_failed: Any = None
         self._thread = threading.Thread(target=self._run, name="data-capture", daemon=True)
         self.errors = 0
 
-    def report_to(self, on_written: Any, on_dropped: Any) -> None:
-        """Callbacks for records written (called with the count) and records dropped (no argument)."""
-        self._on_written, self._on_dropped = on_written, on_dropped
+    def report_to(self, on_written: Any, on_dropped: Any, on_failed: Any = None) -> None:
+        """Callbacks for records written and records lost to a failed write (both called with the count), and
+        records dropped because the queue was full (no argument)."""
+        self._on_written, self._on_dropped, self._on_failed = on_written, on_dropped, on_failed
 
     def start(self) -> None:
         self._thread.start()
@@ -208,6 +150,8 @@ class DataCapture:
             self.sink.write(lines)
         except Exception:  # a sink outage must not take serving down; count it and keep going
             self.errors += 1
+            if self._on_failed:
+                self._on_failed(len(lines))
             return time.monotonic()
         if self._on_written:
             self._on_written(len(lines))

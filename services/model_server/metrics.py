@@ -210,6 +210,12 @@ class ServerMetrics:
             "Sampled requests dropped because the capture queue was full.",
             registry=self.registry,
         )
+        self.capture_failed = Counter(
+            "model_server_capture_failed_records",
+            "Sampled requests lost because the capture sink refused the write (no credentials, no permission, "
+            "object exists, store down).",
+            registry=self.registry,
+        )
         info = Gauge(
             "model_server_model_info",
             "The loaded model (value is always 1).",

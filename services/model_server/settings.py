@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.model_server.sinks import destination_problem
+
 SAGEMAKER_MODEL_DIR = "/opt/ml/model"
 DEFAULT_PORT = 8080
 # SageMaker's InvokeEndpoint payload cap; also a sane bound for any JSON scoring body.
@@ -61,7 +63,8 @@ class Settings:
     execution_provider: str
     """``auto`` (CUDA when available, else CPU), ``cpu`` or ``cuda``."""
     capture_destination: str | None
-    """Local ``.jsonl`` file or ``s3://bucket/prefix``; unset disables prediction capture."""
+    """Local ``.jsonl`` file, ``s3://``/``gs://`` prefix, Azure Blob URL or ``azureml-mdc`` (``sinks.ACCEPTED``);
+    unset disables prediction capture."""
     capture_sample_percent: float
     capture_flush_records: int
     capture_flush_seconds: float
@@ -144,10 +147,8 @@ class Settings:
             log_level = "info"
 
         capture_destination = env.get("CAPTURE_DESTINATION", "").strip() or None
-        if capture_destination and "://" in capture_destination and not capture_destination.startswith("s3://"):
-            problems.append(
-                f"CAPTURE_DESTINATION={capture_destination!r}: expected a local .jsonl path or s3://bucket/prefix"
-            )
+        if capture_destination and (problem := destination_problem(capture_destination)):
+            problems.append(problem)
 
         settings = cls(
             model_uri=model_uri,

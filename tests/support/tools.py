@@ -30,3 +30,20 @@ def ci_packages() -> set[str]:
 
     lines = (PROJECT_ROOT / ".ci" / "debian-packages.txt").read_text(encoding="utf-8").splitlines()
     return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+
+
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+"""Azurite's well-known development account and key (published in Microsoft's Azurite docs; not a secret)."""
+
+
+def require_azurite() -> str:
+    """The path of Azurite's blob service (installed by `python3 tasks.py setup` from .ci/azurite), or fail
+    the test saying how to install it."""
+    from infra.stackfile import PROJECT_ROOT
+
+    binary = PROJECT_ROOT / ".ci" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
+    if not binary.exists() or shutil.which("node") is None:
+        pytest.fail("Azurite is not installed: run `python3 tasks.py setup` (it runs `npm ci` in .ci/azurite; "
+                    "needs Node.js (tested with 20) and npm)", pytrace=False)
+    return str(binary)

@@ -99,3 +99,105 @@ def test_report_to_a_missing_bucket_exits_2(aws_env: str, drifted: tuple[bytes, 
     code = main(["--baseline", str(base), "--current", str(base), "--out", "s3://drift-no-reports/r.json"])
     assert code == 2
     assert "s3://drift-no-reports/r.json: cannot write the report (NoSuchBucket" in capsys.readouterr().err
+
+
+AZURE = "https://devstoreaccount1.blob.core.windows.net"
+
+
+@pytest.fixture
+def azure_container(azurite: str, monkeypatch: pytest.MonkeyPatch):
+    """A fresh Azurite container; the monitor finds Azurite through AZURE_STORAGE_CONNECTION_STRING only."""
+    import time
+
+    from azure.storage.blob import BlobServiceClient
+
+    monkeypatch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite)
+    container = BlobServiceClient.from_connection_string(azurite).get_container_client(f"d{time.monotonic_ns()}")
+    container.create_container()
+    return container
+
+
+def test_azure_blob_baseline_and_capture_prefix_and_report(azure_container, drifted: tuple[bytes, list[bytes]]) -> None:
+    name = azure_container.container_name
+    base, captures = drifted
+    azure_container.upload_blob("models/svc/3/baseline.csv", base)
+    for i, body in enumerate(captures):
+        azure_container.upload_blob(f"capture/svc/2026/12/07/0{i}/part.jsonl", body)
+    azure_container.upload_blob("capture/other/part.jsonl", b"not read: outside the prefix\n")
+    azure_container.upload_blob("drift-reports/svc/latest.json", b"{}")  # last run's report is replaced
+    code = main(["--baseline", f"{AZURE}/{name}/models/svc/3/baseline.csv", "--current", f"{AZURE}/{name}/capture/svc",
+                 "--since-hours", "1", "--out", f"{AZURE}/{name}/drift-reports/svc/latest.json"])
+    assert code == 3
+    report = json.loads(azure_container.download_blob("drift-reports/svc/latest.json").readall())
+    assert report["drifted_features"] == ["a"] and report["current"]["rows"] == 2000
+    assert report["current"]["path"] == f"{AZURE}/{name}/capture/svc"
+
+
+def test_azure_blobs_written_before_the_window_are_not_read(
+    azure_container, drifted: tuple[bytes, list[bytes]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from services.drift_monitor.sources import iter_sources
+
+    name = azure_container.container_name
+    azure_container.upload_blob("capture/svc/old.jsonl", drifted[1][0])
+    location = f"{AZURE}/{name}/capture/svc"
+    assert [uri for uri, _ in iter_sources(location)] == [f"{location}/old.jsonl"]
+    base = tmp_path / "b.csv"
+    base.write_bytes(drifted[0])
+    later = datetime.now(UTC).replace(year=datetime.now(UTC).year + 1)
+    with pytest.raises(Exception, match="no objects written in the --since-hours window"):
+        list(iter_sources(location, since=later))
+
+
+@pytest.mark.parametrize(
+    ("current", "expected"),
+    [
+        (f"{AZURE}/no-such-container/capture", "cannot be listed or read (ResourceNotFoundError"),
+        ("https://example.com/capture/svc", "unsupported location; expected a local path, s3://bucket/prefix"),
+        (f"{AZURE}/", "missing container"),
+        (f"{AZURE}/no-such-container/capture?sv=2024-01-01&sig=SECRET", "cannot be listed or read"),
+    ],
+    ids=["no-container", "not-a-blob-url", "no-container-in-url", "sas-redacted"],
+)
+def test_unusable_azure_location_exits_2_naming_it(
+    current: str, expected: str, azure_container, drifted: tuple[bytes, list[bytes]], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    base = tmp_path / "b.csv"
+    base.write_bytes(drifted[0])
+    code = main(["--baseline", str(base), "--current", current, "--out", str(tmp_path / "r.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    shown = current.replace("sv=2024-01-01&sig=SECRET", "<SAS redacted>")  # a SAS is a bearer credential
+    assert shown in err and expected in err and "SECRET" not in err
+
+
+def test_gcs_reads_and_report_writes_never_get_the_bucket(
+    gcs_emulator: str, drifted: tuple[bytes, list[bytes]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GKE grants the drift job object permissions conditioned on prefixes, not storage.buckets.get: every
+    request must be an object list, an object read or an object upload (``get_bucket`` would reload the bucket:
+    GET /storage/v1/b/<bucket>, refused under such a grant)."""
+    import requests
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    from services.drift_monitor.sources import iter_sources, write_report
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_emulator)
+    sent: list[tuple[str, str]] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda r, **_: sent.append((r.request.method, r.request.path_url)))
+    client = storage.Client(project="test", credentials=AnonymousCredentials(), _http=session)
+    bucket = client.create_bucket("drift-grants")
+    bucket.blob("capture/svc/2026/12/07/00/part.jsonl").upload_from_string(drifted[1][0])
+    sent.clear()
+
+    assert len(list(iter_sources("gs://drift-grants/capture/svc", client=client))) == 1
+    write_report("gs://drift-grants/reports/svc/latest.json", "{}", client=client)
+
+    assert [(method, path.split("?")[0]) for method, path in sent] == [
+        ("GET", "/storage/v1/b/drift-grants/o"),  # list under the prefix
+        ("GET", "/download/storage/v1/b/drift-grants/o/capture/svc/2026/12/07/00/part.jsonl"),  # read
+        ("POST", "/upload/storage/v1/b/drift-grants/o"),
+    ]

@@ -211,11 +211,11 @@ def test_gcs_prefix_is_downloaded_and_loads(
 
 
 def test_azure_blob_url_builds_a_client_for_its_container_with_the_sas(monkeypatch: pytest.MonkeyPatch) -> None:
-    from services.model_server.artifact import _azure_container_client
+    from services.model_server.artifact import azure_container_client
 
     monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING", raising=False)
     location = parse_location("https://acct.blob.core.windows.net/models/churn/v3?sv=2024-01-01&sig=abc")
-    client = _azure_container_client(location)
+    client = azure_container_client(location)
     assert client.container_name == "models"
     assert client.url.startswith("https://acct.blob.core.windows.net/models")
     assert "sig=abc" in client.url

@@ -11,7 +11,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from services.model_server.capture import DataCapture, FileSink, S3Sink, capture_record
+from services.model_server.capture import DataCapture, capture_record
+from services.model_server.sinks import FileSink, S3Sink
 from tests.services.ports import free_port
 
 WHEN = datetime(2026, 11, 26, 8, 30, 15, 123456, tzinfo=UTC)

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 import orjson
 
-from services.model_server.capture import capture_record, open_sink
+from services.model_server.capture import capture_record
 from services.model_server.capture_azure import DESTINATION, AzureCollectorSink, output_rows
+from services.model_server.sinks import open_sink
 
 WHEN = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 NAMES = ["mean radius", "mean texture"]

@@ -59,7 +59,7 @@ def test_every_problem_is_reported_at_once() -> None:
                 "MAX_REQUEST_BYTES": "12",
                 "AZUREML_SCORING_ROUTE": "score",
                 "EXECUTION_PROVIDER": "tpu",
-                "CAPTURE_DESTINATION": "gs://bucket/capture",
+                "CAPTURE_DESTINATION": "ftp://host/capture",
                 "CAPTURE_SAMPLE_PERCENT": "150",
                 "INFERENCE_IN_THREAD": "maybe",
             }
