@@ -88,11 +88,9 @@ def test_the_identity_is_federated_with_the_clusters_issuer_for_its_service_acco
     assert federated["inputs"]["audiences"] == ["api://AzureADTokenExchange"]
 
 
-def test_the_model_servers_identity_reads_its_models_only(stack_plan):
+def test_the_model_servers_identity_reads_its_models_and_writes_its_capture_only(stack_plan):
     """No container-wide grant: Azure has no scope below a container, so each assignment carries an ABAC condition
-    on the blob path (learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes). No capture write
-    grant: the model server has no https:// capture sink yet, so AKS slots run without capture
-    (ClusterAccess.captures)."""
+    on the blob path (learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes)."""
     plan = stack_plan("aks-dev")
     (identity,) = [r for r in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
                    if r["name"].startswith("serve-fraud-detector")]
@@ -104,7 +102,9 @@ def test_the_model_servers_identity_reads_its_models_only(stack_plan):
     assert {(g["roleDefinitionId"].rsplit("/", 1)[-1], g["scope"], g["condition"], g["conditionVersion"])
             for g in grants} == {
         (READER, f"{account}/blobServices/default/containers/models",
-         blob_prefix_condition("fraud-detector", READ_ACTIONS), "2.0")}
+         blob_prefix_condition("fraud-detector", READ_ACTIONS), "2.0"),
+        (CONTRIBUTOR, f"{account}/blobServices/default/containers/datacapture",
+         blob_prefix_condition("fraud-detector/kubernetes", WRITE_ACTIONS), "2.0")}
     models = [e["value"] for d in plan.of_type("kubernetes:apps/v1:Deployment")
               for e in d["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"] if e["name"] == "MODEL_URI"]
     assert models and all(m.startswith("https://") and "/models/fraud-detector/" in m for m in models)
@@ -177,4 +177,4 @@ def test_the_service_account_waits_for_its_grants_to_propagate(stack_plan):
     (propagation,) = [r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-rbac-propagation"]
     assert propagation["urn"] in account["dependencies"]
     grants = {r["urn"] for r in plan.of_type(ASSIGNMENT) if r["name"].startswith("serve-fraud-detector-identity-")}
-    assert len(grants) == 1 and grants <= set(propagation["dependencies"])
+    assert len(grants) == 2 and grants <= set(propagation["dependencies"])

@@ -52,7 +52,6 @@ def gke_access(cluster: GpuCluster, names: GcpNames, *, project: str, gpu_type: 
         return identity.annotations
 
     return ClusterAccess(
-        captures=False,  # the model server has no gs:// / https:// capture sink yet (ClusterAccess.captures)
         cloud="gcp", kubeconfig=cluster.kubeconfig, cluster_identifier=cluster.cluster_name,
         placement=gke_placement(gpu_type),
         model_uri=lambda key: pulumi.Output.concat("gs://", bucket_name, "/", key),
