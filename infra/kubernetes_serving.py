@@ -183,7 +183,8 @@ def drift_check(plan: ServicePlan, namespace: str, image: pulumi.Input[str], acc
     return DriftCronJob(f"{plan.name}-drift", DriftCronJobArgs(
         service=plan.name, namespace=namespace, image=image, schedule=schedule,
         threshold_psi=plan.drift.threshold_psi, baseline_uri=access.model_uri(f"{plan.baseline_prefix}/baseline.csv"),
-        capture_uri=access.model_uri(f"{capture_prefix}/"), service_account_annotations=annotations), opts)
+        capture_uri=access.model_uri(f"{capture_prefix}/"), service_account_annotations=annotations,
+        pod_labels=access.pod_labels if annotations else {}), opts)
 
 
 def service_workload(plan: ServicePlan, images: Mapping[str, pulumi.Input[str]], access: ClusterAccess,

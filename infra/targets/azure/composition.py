@@ -82,7 +82,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
     endpoints: dict[str, ModelEndpoint] = {}
     monitored: list[MonitoredEndpoint] = []
     images = {}
-    build_job_images(jobs, registry.repository_urls, registry.push_credentials)
+    job_images = build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
@@ -116,7 +116,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
         on_cluster = serve_on_kubernetes(cfg, services, images, lambda: aks_access(
             cluster, names, scope=scope, store=store, accelerator=cfg.gpu.accelerator, spot=cfg.gpu.spot, tags=tags,
-            webhook_url=alert_webhook(cfg)))
+            webhook_url=alert_webhook(cfg)), job_images.get("drift-monitor"))
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
         names=names, scope=scope, workspace_name=workspace.workspace_name,

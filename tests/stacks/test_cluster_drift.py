@@ -1,0 +1,212 @@
+"""Prediction capture and the drift CronJob on GKE (gke-dev) and AKS (aks-dev): each URI the model server writes and
+the drift monitor reads falls under a prefix its identity is granted, the identities wait for what makes them
+usable, and the pods can reach what they call."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import pytest
+
+from components.gcp.workload_identity import (
+    MAX_CONDITION_OPERATORS,
+    MAX_READ_PREFIXES,
+    WorkloadIdentityArgs,
+    objects_condition,
+)
+from components.k8s.drift_job import CRON
+from infra.plan.engine import Plan
+
+CRONJOB = "kubernetes:batch/v1:CronJob"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
+
+
+def _drift_args(plan: Plan) -> dict[str, str]:
+    (job,) = plan.of_type(CRONJOB)
+    args = job["inputs"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
+    return {"baseline": args[args.index("--baseline") + 1], "current": args[args.index("--current") + 1]}
+
+
+def _capture_destination(plan: Plan) -> str:
+    (value,) = {e["value"] for d in plan.of_type("kubernetes:apps/v1:Deployment")
+                for e in d["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]
+                if e["name"] == "CAPTURE_DESTINATION"}
+    return value
+
+
+@pytest.mark.parametrize("stack", ["gke-dev", "aks-dev"])
+def test_each_gke_and_aks_service_gets_a_drift_cronjob_running_the_pushed_image(stack_plan, stack: str):
+    """The composition hands the drift-monitor job image to the cluster as EKS's does; dev checks daily."""
+    plan = stack_plan(stack)
+    (job,) = plan.of_type(CRONJOB)
+    container = job["inputs"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"].startswith(plan.outputs["repositoryUrls"]["drift-monitor"] + "@sha256:")
+    assert job["inputs"]["spec"]["schedule"] == CRON["daily"]
+    assert job["inputs"]["metadata"]["namespace"] == "fraud-detector"
+
+
+# ---- GKE --------------------------------------------------------------------------------------------------------
+
+
+def _gke_grants(plan: Plan, account_name: str) -> list[dict]:
+    (account,) = [r for r in plan.of_type("kubernetes:core/v1:ServiceAccount")
+                  if r["inputs"]["metadata"]["name"] == account_name]
+    member = "serviceAccount:" + account["inputs"]["metadata"]["annotations"]["iam.gke.io/gcp-service-account"]
+    return [r["inputs"] for r in plan.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+            if r["inputs"]["member"] == member]
+
+
+def _allowed_object(expression: str, bucket: str, name: str) -> bool:
+    """Whether a conditioned grant admits a get of object `name` (its `resource.name.startsWith` clauses)."""
+    starts = re.findall(r'resource\.name\.startsWith\("([^"]+)"\)', expression)
+    return any(f"projects/_/buckets/{bucket}/objects/{name}".startswith(s) for s in starts)
+
+
+def _allowed_listing(expression: str, prefix: str) -> bool:
+    """Whether a conditioned grant admits a list request with `prefix` (its `objectListPrefix` clauses)."""
+    starts = re.findall(r'objectListPrefix", ""\)\.startsWith\("([^"]+)"\)', expression)
+    return any(prefix.startswith(s) for s in starts)
+
+
+def test_the_gke_drift_monitor_may_list_and_read_what_its_cronjob_names_and_write_nothing(stack_plan):
+    """The drift monitor lists `gs://<bucket>/<path>` and downloads each object (services/drift_monitor/sources.py
+    `_gcs`): `storage.objects.list` is checked on the bucket with the request's prefix
+    (`storage.googleapis.com/objectListPrefix`), `storage.objects.get` on the object's name
+    (cloud.google.com/iam/docs/conditions-attribute-reference). Before this binder read `reads_prefixes`, the drift
+    identity got no grant at all and every run would end in a 403."""
+    plan = stack_plan("gke-dev")
+    (grant,) = _gke_grants(plan, "drift-monitor")
+    assert grant["role"] == "roles/storage.objectViewer"
+    expression = grant["condition"]["expression"]
+    for uri in _drift_args(plan).values():
+        parsed = urlparse(uri)
+        bucket, path = parsed.netloc, parsed.path.lstrip("/")
+        assert parsed.scheme == "gs" and bucket == grant["bucket"]
+        assert _allowed_listing(expression, path), uri
+        assert _allowed_object(expression, bucket, path + ("2026/12/07/03/x.jsonl" if path.endswith("/") else "")), uri
+    assert not _allowed_listing(expression, "models/fraud-detector/6/")  # only the live model's baseline
+    assert not _allowed_listing(expression, "data-capture/fraud-detector/")  # not SageMaker's / Vertex's capture
+    assert len(grant["condition"]["title"]) <= 100
+
+
+def test_the_gke_model_server_may_create_capture_objects_where_it_writes_them(stack_plan):
+    """The capture sink writes one new object per flush under `<destination>/YYYY/MM/DD/HH/` (services/model_server/
+    capture.py); objectCreator conditioned on the prefix admits exactly that."""
+    plan = stack_plan("gke-dev")
+    (write,) = [g for g in _gke_grants(plan, "fraud-detector") if g["role"] == "roles/storage.objectCreator"]
+    destination = urlparse(_capture_destination(plan))
+    assert destination.netloc == write["bucket"]
+    obj = destination.path.strip("/") + "/2026/12/07/03/17-00-000000-abc.jsonl"
+    assert _allowed_object(write["condition"]["expression"], destination.netloc, obj)
+
+
+def test_an_iam_condition_holds_at_most_six_read_prefixes():
+    """IAM refuses a condition with more than 12 logical operators (cloud.google.com/iam/docs/conditions-overview,
+    limits); each listing prefix is two clauses, so six prefixes are 11 `||` and a seventh is refused up front,
+    at plan time, instead of by `setIamPolicy` half-way through `pulumi up`."""
+    prefixes = tuple(f"p{i}" for i in range(MAX_READ_PREFIXES))
+    assert objects_condition("b", prefixes, listing=True).count("||") <= MAX_CONDITION_OPERATORS
+    base = {"project": "p", "account_id": "mlops-drift", "namespace": "n", "service_account": "s", "bucket_name": "b"}
+    WorkloadIdentityArgs(**base, reads_prefixes=prefixes)
+    with pytest.raises(ValueError, match="at most 12 logical operators"):
+        WorkloadIdentityArgs(**base, reads_prefixes=(*prefixes, "one-more"))
+
+
+def test_gke_workload_identity_bindings_wait_for_the_cluster(stack_plan):
+    """The pool `<project>.svc.id.goog` exists only once the project's first Workload Identity cluster does; a
+    `roles/iam.workloadIdentityUser` binding made before fails with "Identity Pool does not exist"
+    (terraform-google-modules/terraform-google-kubernetes-engine#916). From an empty project nothing else orders
+    the per-service bindings after the cluster."""
+    plan = stack_plan("gke-dev")
+    cluster = plan.named("gpu-cluster")["urn"]
+    bindings = [r for r in plan.of_type("gcp:serviceaccount/iAMMember:IAMMember")
+                if r["inputs"]["role"] == "roles/iam.workloadIdentityUser"]
+    assert {r["name"] for r in bindings} >= {"serve-fraud-detector-identity-wi", "drift-fraud-detector-identity-wi"}
+    assert all(cluster in r["dependencies"] for r in bindings)
+
+
+# ---- AKS --------------------------------------------------------------------------------------------------------
+
+
+def _abac_starts(condition: str, action: str, attribute: str) -> list[str]:
+    """The `StringStartsWith` values a condition requires of `attribute` (`path` / `prefix`) for `action`."""
+    found = []
+    for clause in condition.split(") AND ("):
+        if f"ActionMatches{{'{BLOBS}/{action}'}}" in clause and f"containers/blobs:{attribute}]" in clause:
+            found += re.findall(r"StringStartsWith '([^']*)'", clause)
+    return found
+
+
+def _aks_grants(plan: Plan, identity: str) -> dict[str, dict]:
+    """Container name -> role assignment of the identity named `<identity>-identity-*`."""
+    return {r["inputs"]["scope"].rsplit("/", 1)[-1]: r["inputs"] for r in plan.of_type(ASSIGNMENT)
+            if r["name"].startswith(f"{identity}-identity-")}
+
+
+def _container_and_path(url: str) -> tuple[str, str]:
+    container, _, path = urlparse(url).path.lstrip("/").partition("/")
+    return container, path
+
+
+def test_the_aks_drift_monitor_may_list_and_read_what_its_cronjob_names_and_write_nothing(stack_plan):
+    """List Blobs is `blobs/read` with the `Blob.List` suboperation and has no blob path: its condition is on
+    `@Request[...blobs:prefix]`; Get Blob is on `@Resource[...blobs:path]`
+    (learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes). The drift monitor lists the capture
+    prefix (with its trailing `/`) and reads each blob, and reads the baseline blob."""
+    plan = stack_plan("aks-dev")
+    grants = _aks_grants(plan, "drift-fraud-detector")
+    assert set(grants) == {"models", "datacapture"}
+    assert all(g["roleDefinitionId"].endswith("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1") for g in grants.values())
+    args = _drift_args(plan)
+    container, baseline = _container_and_path(args["baseline"])
+    assert any(baseline.startswith(s) for s in _abac_starts(grants[container]["condition"], "read", "path"))
+    container, capture = _container_and_path(args["current"])
+    assert capture.endswith("/")
+    condition = grants[container]["condition"]
+    assert any(capture.startswith(s) for s in _abac_starts(condition, "read", "prefix"))
+    assert any((capture + "2026/12/07/03/x.jsonl").startswith(s) for s in _abac_starts(condition, "read", "path"))
+    assert not any(_abac_starts(g["condition"], "write", "path") for g in grants.values())
+
+
+def test_the_aks_model_server_may_create_capture_blobs_where_it_writes_them(stack_plan):
+    """The capture sink uploads one new blob per flush with overwrite=False (Put Blob, `If-None-Match: *`), which
+    Azure authorizes as `blobs/write` or `blobs/add/action` (storage-auth-abac-attributes); both are conditioned on
+    the capture path, and the assignment is on the container the destination URL names."""
+    plan = stack_plan("aks-dev")
+    grants = _aks_grants(plan, "serve-fraud-detector")
+    container, prefix = _container_and_path(_capture_destination(plan))
+    blob = prefix.strip("/") + "/2026/12/07/03/17-00-000000-abc.jsonl"
+    assert container == "datacapture" and grants[container]["roleDefinitionId"].endswith(
+        "ba92f5b4-2d11-453d-a403-e96b0029c9fe")  # Storage Blob Data Contributor
+    for action in ("write", "add/action"):
+        starts = _abac_starts(grants[container]["condition"], action, "path")
+        assert starts and all(blob.startswith(s) for s in starts), action
+
+
+def test_aks_drift_pods_carry_the_workload_identity_label_and_wait_for_their_grants(stack_plan):
+    """Without `azure.workload.identity/use: "true"` on the pod the webhook injects no token and the drift monitor
+    has no Azure credential (learn.microsoft.com/azure/aks/workload-identity-overview). Role assignments take
+    effect minutes after they are accepted: the service account's client-id resolves only after RbacPropagation,
+    so no drift pod exists before its grants work (its first run is at 03:17 UTC anyway)."""
+    plan = stack_plan("aks-dev")
+    (job,) = plan.of_type(CRONJOB)
+    assert job["inputs"]["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"][
+        "azure.workload.identity/use"] == "true"
+    (account,) = [r for r in plan.of_type("kubernetes:core/v1:ServiceAccount")
+                  if r["inputs"]["metadata"]["name"] == "drift-monitor"]
+    assert set(account["inputs"]["metadata"]["annotations"]) == {"azure.workload.identity/client-id"}
+    propagation = plan.named("drift-fraud-detector-identity-rbac-propagation")
+    assert propagation["urn"] in account["dependencies"]
+    grants = {r["urn"] for r in plan.of_type(ASSIGNMENT) if r["name"].startswith("drift-fraud-detector-identity-")}
+    assert len(grants) == 2 and grants <= set(propagation["dependencies"])
+    assert account["urn"] in job["dependencies"]
+
+
+def test_eks_and_gke_drift_pods_get_no_azure_label(stack_plan):
+    """The label is AKS's (ClusterAccess.pod_labels); elsewhere the pod template carries the check's own labels."""
+    for stack in ("eks-dev", "gke-dev"):
+        (job,) = stack_plan(stack).of_type(CRONJOB)
+        labels = job["inputs"]["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+        assert labels == {"app.kubernetes.io/name": "drift-monitor", "mlops.dev/drift-of": "fraud-detector"}
