@@ -287,3 +287,31 @@ def test_a_gke_drift_run_that_meets_unpropagated_iam_costs_one_run_not_a_retry_s
     assert spec["jobTemplate"]["spec"]["backoffLimit"] == 0 and spec["concurrencyPolicy"] == "Forbid"
     assert spec["failedJobsHistoryLimit"] >= 1
     assert spec["jobTemplate"]["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+@pytest.mark.parametrize(("stack", "grant"), [
+    ("gke-dev", ("gcp:storage/bucketIAMMember:BucketIAMMember", "drift-fraud-detector-identity-read")),
+    ("aks-dev", (ASSIGNMENT, "drift-fraud-detector-identity-read-0"))])
+def test_a_new_live_model_version_moves_the_drift_grant_and_nothing_else_of_the_identities(
+        stack_plan, tmp_path: Path, stack: str, grant: tuple[str, str]):
+    """The baseline is the live model's (`models/<service>/<version>/baseline.csv`), so a new live version moves the
+    drift identity's read prefix: GKE replaces the conditioned binding (an IAM member's condition forces a new one,
+    infra/plan/replacement.py), AKS creates an assignment under a new name (derived from the path) and deletes the
+    old one. Both create before they delete, so the grant is never absent; on AKS the drift service account waits
+    for the new assignment's propagation before the CronJob's new arguments apply. The model server's grants (the
+    whole `models/<service>/` prefix, the capture prefix) do not move."""
+    from infra.plan.diff import diff_plans
+    from infra.plan.engine import plan_stack
+    from infra.stackfile import PROJECT_ROOT
+
+    moved = tmp_path / f"Pulumi.{stack}.yaml"
+    text = (PROJECT_ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
+    moved.write_text(text.replace('modelVersion: "7"', 'modelVersion: "9"'), encoding="utf-8")  # blue is live
+    diff = diff_plans(stack_plan(stack), plan_stack(stack, config_file=moved))
+    assert (diff.added, diff.removed) == ([], [])
+    assert sorted((c.type, c.name, c.action) for c in diff.changed) == sorted([
+        (*grant, "replace"),
+        (CRONJOB, "fraud-detector-drift-cronjob", "update"),
+        ("kubernetes:apps/v1:Deployment", "fraud-detector-k8s-fraud-detector-blue-deployment", "update")])
+    (replaced,) = diff.of_action("replace")
+    assert replaced.delete_first == ""  # created before the old one goes
