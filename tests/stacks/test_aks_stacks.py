@@ -182,3 +182,33 @@ def test_the_service_account_waits_for_its_grants_to_propagate(stack_plan):
     assert propagation["urn"] in account["dependencies"]
     grants = {r["urn"] for r in plan.of_type(ASSIGNMENT) if r["name"].startswith("serve-fraud-detector-identity-")}
     assert len(grants) == 2 and grants <= set(propagation["dependencies"])
+
+
+def _tolerates(pod: dict, taints: list[str]) -> bool:
+    tolerated = {(t["key"], t.get("value"), t["effect"]) for t in pod.get("tolerations", [])}
+    return all((k, v, e) in tolerated for k, v, e in
+               ((t.split("=")[0], t.split("=")[1].split(":")[0], t.split(":")[1]) for t in taints))
+
+
+def test_pods_without_gpu_tolerations_have_a_pool_to_run_on(stack_plan):
+    """The system pool carries `CriticalAddonsOnly=true:NoSchedule` (learn.microsoft.com/azure/aks/use-system-pools)
+    and the GPU pool its GPU and spot taints: without the apps pool the drift CronJob's pods, and the Helm releases'
+    (Prometheus, Pushgateway, Envoy Gateway) which tolerate neither, would stay Pending for ever."""
+    plan = stack_plan("aks-dev")
+    (cluster,) = plan.of_type("azure-native:containerservice:ManagedCluster")
+    pools = {p["name"]: p.get("nodeTaints", []) for p in cluster["inputs"]["agentPoolProfiles"]}
+    pools.update({r["inputs"]["agentPoolName"]: r["inputs"].get("nodeTaints", [])
+                  for r in plan.of_type("azure-native:containerservice:AgentPool")})
+    assert pools["system"] == ["CriticalAddonsOnly=true:NoSchedule"] and pools["apps"] == []
+    (job,) = plan.of_type("kubernetes:batch/v1:CronJob")
+    drift_pod = job["inputs"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert [name for name, taints in pools.items() if _tolerates(drift_pod, taints)] == ["apps"]
+    apps = plan.named("gpu-apps")["inputs"]
+    assert apps["enableAutoScaling"] and apps["minCount"] == 1 and apps["mode"] == "User"
+
+
+def test_a_cluster_that_serves_nothing_gets_no_apps_pool(stack_plan):
+    """azure-dev's AKS serves no Kubernetes workload (Azure ML endpoints): no always-on CPU node to pay for."""
+    pools = [r["inputs"]["agentPoolName"] for r in stack_plan("azure-dev").of_type(
+        "azure-native:containerservice:AgentPool")]
+    assert pools == ["gpu"]
