@@ -73,16 +73,12 @@ class ClusterAccess:
     placement: GpuPlacement
     """Node selector and taint of the GPU pool (the cluster component's labels)."""
     model_uri: Callable[[str], pulumi.Input[str]]
-    """Store-relative key -> URI in the cloud's scheme (`s3://...`): models read, captures written."""
+    """Store-relative key -> URI in the cloud's scheme (`s3://`, `gs://`, `https://<account>.blob...`): models and
+    baselines read, captures written (the model server's capture sinks and the drift monitor's inputs take each)."""
     bind_identity: Callable[[IdentityRequest], Mapping[str, pulumi.Input[str]]]
     """Creates the cloud role for one service account; returns the service account's annotations."""
     alert_receiver: Mapping[str, Any]
     """Alertmanager receiver delivering to the stack's alert destination."""
-    captures: bool = True
-    """The model server can write prediction capture to `model_uri`'s scheme. Its sinks are `s3://`, Azure ML's
-    collector and a local file (services/model_server/capture.py); it refuses any other scheme at start-up
-    (`startup_failed`, exit 2), so a `gs://` or `https://` blob destination would keep every pod from ever
-    becoming ready. False: the slots run without capture (GKE, AKS until the server has those sinks)."""
     autoscaler: NodeAutoscaler | None = None
     """The node autoscaler to install (None where the cloud scales GPU pools itself)."""
     metrics_server: bool = False
@@ -164,7 +160,7 @@ def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
     for plan in served:
         service = ModelService(f"{plan.name}-k8s", ModelServiceArgs(
             workload=service_workload(plan, images[plan.name], access, analysis,
-                                      (cfg.monitoring.data_capture_percent or 0) if access.captures else 0),
+                                      cfg.monitoring.data_capture_percent or 0),
             depends_on=first), on_cluster)
         endpoints[plan.name] = EndpointExport(
             name=f"{service.namespace}/{plan.name}", invoke_url=gateway_url() + service.url_path,
@@ -187,7 +183,8 @@ def drift_check(plan: ServicePlan, namespace: str, image: pulumi.Input[str], acc
     return DriftCronJob(f"{plan.name}-drift", DriftCronJobArgs(
         service=plan.name, namespace=namespace, image=image, schedule=schedule,
         threshold_psi=plan.drift.threshold_psi, baseline_uri=access.model_uri(f"{plan.baseline_prefix}/baseline.csv"),
-        capture_uri=access.model_uri(f"{capture_prefix}/"), service_account_annotations=annotations), opts)
+        capture_uri=access.model_uri(f"{capture_prefix}/"), service_account_annotations=annotations,
+        pod_labels=access.pod_labels if annotations else {}), opts)
 
 
 def service_workload(plan: ServicePlan, images: Mapping[str, pulumi.Input[str]], access: ClusterAccess,

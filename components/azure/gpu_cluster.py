@@ -12,6 +12,10 @@
   and `spotMaxPrice` (-1 = pay up to the on-demand price) with `scaleSetPriority: Spot`, and adds the
   `kubernetes.azure.com/scalesetpriority=spot:NoSchedule` taint itself; declaring it keeps the next update from
   seeing a diff. Node taints and spot settings are immutable on an existing pool: changing them replaces the pool.
+- Apps pool (`apps_pool`, on when the stack serves on the cluster): the system pool is tainted
+  `CriticalAddonsOnly=true:NoSchedule`, as Microsoft recommends for system pools (learn.microsoft.com/azure/aks/
+  use-system-pools), and the GPU pool carries its own taints, so a pod tolerating neither (the monitoring stack,
+  the gateway, the Pushgateway, the drift CronJob) has no node without a small autoscaling CPU user pool.
 - kubeconfig: the user credentials (exec plugin kubelogin, Entra login), exported as a secret.
 """
 
@@ -66,7 +70,11 @@ class GpuClusterArgs:
     disk_size_gb: int = 100
     """OS disk per GPU node, GiB."""
     system_vm_size: str = "Standard_D4ds_v5"
-    """System pool VM size."""
+    """System pool VM size (and the apps pool's)."""
+    apps_pool: bool = False
+    """An untainted CPU user pool for the cluster's own non-GPU workloads (Kubernetes serving's add-ons)."""
+    apps_max_nodes: int = 3
+    """Largest apps pool (it scales from one node)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on every resource."""
     protect: bool = False
@@ -154,6 +162,14 @@ class GpuCluster(pulumi.ComponentResource):
             **gpu_pool_settings(args.spot, args.min_nodes, args.max_nodes),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"],  # the autoscaler owns the count
                                         replace_on_changes=["nodeTaints", "scaleSetPriority", "vmSize"]))
+        if args.apps_pool:
+            cs.AgentPool(
+                f"{name}-apps", agent_pool_name="apps", resource_name_=cluster.name,
+                resource_group_name=s.resource_group_name, mode="User", vm_size=args.system_vm_size, os_type="Linux",
+                os_sku="AzureLinux", vnet_subnet_id=args.subnet_id, type="VirtualMachineScaleSets",
+                node_labels={"workload": "apps"}, tags=tags, enable_auto_scaling=True, min_count=1,
+                max_count=args.apps_max_nodes, count=1,
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]))  # the autoscaler owns the count
         creds = cs.list_managed_cluster_user_credentials_output(
             resource_group_name=s.resource_group_name, resource_name=cluster.name, format="exec",
             opts=pulumi.InvokeOutputOptions(parent=self))

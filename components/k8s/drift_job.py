@@ -56,6 +56,9 @@ class DriftCronJobArgs:
     """The service's capture prefix on the cluster (`.../data-capture/<service>/kubernetes/`)."""
     service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """The cloud identity binding (IRSA role ARN, Workload Identity) of the service account."""
+    pod_labels: Mapping[str, str] = field(default_factory=dict)
+    """Extra labels on the check's pods (AKS: `azure.workload.identity/use: "true"`, without which the webhook
+    injects no token into the pod)."""
     pushgateway: str = PUSHGATEWAY_URL
 
 
@@ -93,7 +96,7 @@ def drift_manifests(args: DriftCronJobArgs) -> list[dict[str, Any]]:
                   "jobTemplate": {"spec": {
                       "backoffLimit": 0, "activeDeadlineSeconds": SCHEDULE_SECONDS[args.schedule] // 2,
                       "ttlSecondsAfterFinished": 86400,
-                      "template": {"metadata": {"labels": labels}, "spec": pod}}}}},
+                      "template": {"metadata": {"labels": {**args.pod_labels, **labels}}, "spec": pod}}}}},
     ]
 
 

@@ -68,7 +68,8 @@ def test_the_model_servers_pods_carry_the_workload_identity_label_and_its_client
     "true"` whose service account names the identity's client id (learn.microsoft.com/azure/aks/
     workload-identity-overview)."""
     plan = stack_plan("aks-dev")
-    (account,) = plan.of_type("kubernetes:core/v1:ServiceAccount")
+    (account,) = [r for r in plan.of_type("kubernetes:core/v1:ServiceAccount")
+                  if r["inputs"]["metadata"]["name"] == "fraud-detector"]  # beside it: drift-monitor's
     (identity,) = [r for r in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
                    if r["name"].startswith("serve-fraud-detector")]
     assert account["inputs"]["metadata"]["annotations"] == {
@@ -81,18 +82,16 @@ def test_the_model_servers_pods_carry_the_workload_identity_label_and_its_client
 
 def test_the_identity_is_federated_with_the_clusters_issuer_for_its_service_account_only(stack_plan):
     plan = stack_plan("aks-dev")
-    (federated,) = plan.of_type(FEDERATED)
+    (federated,) = [r for r in plan.of_type(FEDERATED) if r["name"].startswith("serve-fraud-detector")]
     # The issuer as the plan's fake answers `oidcIssuerProfile.issuerURL` (the SDK's wire name).
     assert federated["inputs"]["issuer"].startswith("https://westeurope.oic.prod-aks.azure.com/")
     assert federated["inputs"]["subject"] == "system:serviceaccount:fraud-detector:fraud-detector"
     assert federated["inputs"]["audiences"] == ["api://AzureADTokenExchange"]
 
 
-def test_the_model_servers_identity_reads_its_models_only(stack_plan):
+def test_the_model_servers_identity_reads_its_models_and_writes_its_capture_only(stack_plan):
     """No container-wide grant: Azure has no scope below a container, so each assignment carries an ABAC condition
-    on the blob path (learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes). No capture write
-    grant: the model server has no https:// capture sink yet, so AKS slots run without capture
-    (ClusterAccess.captures)."""
+    on the blob path (learn.microsoft.com/azure/storage/blobs/storage-auth-abac-attributes)."""
     plan = stack_plan("aks-dev")
     (identity,) = [r for r in plan.of_type("azure-native:managedidentity:UserAssignedIdentity")
                    if r["name"].startswith("serve-fraud-detector")]
@@ -104,7 +103,9 @@ def test_the_model_servers_identity_reads_its_models_only(stack_plan):
     assert {(g["roleDefinitionId"].rsplit("/", 1)[-1], g["scope"], g["condition"], g["conditionVersion"])
             for g in grants} == {
         (READER, f"{account}/blobServices/default/containers/models",
-         blob_prefix_condition("fraud-detector", READ_ACTIONS), "2.0")}
+         blob_prefix_condition("fraud-detector", READ_ACTIONS), "2.0"),
+        (CONTRIBUTOR, f"{account}/blobServices/default/containers/datacapture",
+         blob_prefix_condition("fraud-detector/kubernetes", WRITE_ACTIONS), "2.0")}
     models = [e["value"] for d in plan.of_type("kubernetes:apps/v1:Deployment")
               for e in d["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"] if e["name"] == "MODEL_URI"]
     assert models and all(m.startswith("https://") and "/models/fraud-detector/" in m for m in models)
@@ -125,7 +126,9 @@ def test_alertmanager_gets_no_azure_identity_and_no_receiver_without_a_webhook(s
     alertmanager = stack["values"]["alertmanager"]
     assert alertmanager["serviceAccount"]["annotations"] == {}
     assert alertmanager["config"]["receivers"][0] == {"name": "platform"}
-    assert len(plan.of_type(FEDERATED)) == 1
+    subjects = {r["inputs"]["subject"] for r in plan.of_type(FEDERATED)}
+    assert subjects == {"system:serviceaccount:fraud-detector:fraud-detector",
+                        "system:serviceaccount:fraud-detector:drift-monitor"}  # no monitoring:alertmanager
 
 
 def test_every_object_of_the_aks_dev_plan_validates(stack_plan):
@@ -173,8 +176,39 @@ def test_the_service_account_waits_for_its_grants_to_propagate(stack_plan):
     no pod is created before its service account exists, so the account waits for the propagation that follows
     the identity's grants, and the first model download does not meet a 403."""
     plan = stack_plan("aks-dev")
-    (account,) = plan.of_type("kubernetes:core/v1:ServiceAccount")
+    (account,) = [r for r in plan.of_type("kubernetes:core/v1:ServiceAccount")
+                  if r["inputs"]["metadata"]["name"] == "fraud-detector"]  # beside it: drift-monitor's
     (propagation,) = [r for r in plan.resources if r["name"] == "serve-fraud-detector-identity-rbac-propagation"]
     assert propagation["urn"] in account["dependencies"]
     grants = {r["urn"] for r in plan.of_type(ASSIGNMENT) if r["name"].startswith("serve-fraud-detector-identity-")}
-    assert len(grants) == 1 and grants <= set(propagation["dependencies"])
+    assert len(grants) == 2 and grants <= set(propagation["dependencies"])
+
+
+def _tolerates(pod: dict, taints: list[str]) -> bool:
+    tolerated = {(t["key"], t.get("value"), t["effect"]) for t in pod.get("tolerations", [])}
+    return all((k, v, e) in tolerated for k, v, e in
+               ((t.split("=")[0], t.split("=")[1].split(":")[0], t.split(":")[1]) for t in taints))
+
+
+def test_pods_without_gpu_tolerations_have_a_pool_to_run_on(stack_plan):
+    """The system pool carries `CriticalAddonsOnly=true:NoSchedule` (learn.microsoft.com/azure/aks/use-system-pools)
+    and the GPU pool its GPU and spot taints: without the apps pool the drift CronJob's pods, and the Helm releases'
+    (Prometheus, Pushgateway, Envoy Gateway) which tolerate neither, would stay Pending for ever."""
+    plan = stack_plan("aks-dev")
+    (cluster,) = plan.of_type("azure-native:containerservice:ManagedCluster")
+    pools = {p["name"]: p.get("nodeTaints", []) for p in cluster["inputs"]["agentPoolProfiles"]}
+    pools.update({r["inputs"]["agentPoolName"]: r["inputs"].get("nodeTaints", [])
+                  for r in plan.of_type("azure-native:containerservice:AgentPool")})
+    assert pools["system"] == ["CriticalAddonsOnly=true:NoSchedule"] and pools["apps"] == []
+    (job,) = plan.of_type("kubernetes:batch/v1:CronJob")
+    drift_pod = job["inputs"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert [name for name, taints in pools.items() if _tolerates(drift_pod, taints)] == ["apps"]
+    apps = plan.named("gpu-apps")["inputs"]
+    assert apps["enableAutoScaling"] and apps["minCount"] == 1 and apps["mode"] == "User"
+
+
+def test_a_cluster_that_serves_nothing_gets_no_apps_pool(stack_plan):
+    """azure-dev's AKS serves no Kubernetes workload (Azure ML endpoints): no always-on CPU node to pay for."""
+    pools = [r["inputs"]["agentPoolName"] for r in stack_plan("azure-dev").of_type(
+        "azure-native:containerservice:AgentPool")]
+    assert pools == ["gpu"]

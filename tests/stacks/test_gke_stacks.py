@@ -66,16 +66,19 @@ def test_gke_runs_its_own_device_plugin_and_the_eks_cluster_gets_nvidias(stack_p
     assert "nvidia-device-plugin" in charts("eks-dev")
 
 
-def test_the_model_servers_google_account_reads_its_models_only(stack_plan):
-    """No capture write grant: the model server has no gs:// capture sink yet, so GKE slots run without capture
-    (ClusterAccess.captures); the read grant is conditioned on the model prefix."""
+def test_the_model_servers_google_account_reads_its_models_and_writes_its_capture_only(stack_plan):
+    """Each grant is conditioned on its prefix (cloud.google.com/storage/docs/access-control/iam#conditions); the
+    capture grant is objectCreator: create only, which is all the capture sink does (one new object per flush)."""
     plan = stack_plan("gke-dev")
-    (account,) = [r for r in plan.resources if r["type"] == "kubernetes:core/v1:ServiceAccount"]
+    (account,) = [r for r in plan.of_type("kubernetes:core/v1:ServiceAccount")
+                  if r["inputs"]["metadata"]["name"] == "fraud-detector"]  # beside it: drift-monitor's
     email = account["inputs"]["metadata"]["annotations"]["iam.gke.io/gcp-service-account"]
     member = f"serviceAccount:{email}"
     grants = [r["inputs"] for r in plan.resources if r["inputs"].get("member") == member]
     assert {(g["role"], g.get("condition", {}).get("expression")) for g in grants} == {
-        ("roles/storage.objectViewer", object_prefix_condition(BUCKET, "models/fraud-detector", listing=True))}
+        ("roles/storage.objectViewer", object_prefix_condition(BUCKET, "models/fraud-detector", listing=True)),
+        ("roles/storage.objectCreator",
+         object_prefix_condition(BUCKET, "data-capture/fraud-detector/kubernetes", listing=False))}
     assert all(g["bucket"] == BUCKET for g in grants)  # bucket grants only, no project role
     (binding,) = [r["inputs"] for r in plan.of_type("gcp:serviceaccount/iAMMember:IAMMember")
                   if r["inputs"]["serviceAccountId"].endswith(f"/{email}")]
@@ -156,12 +159,14 @@ def test_with_an_on_call_webhook_alertmanager_posts_there_and_the_url_stays_secr
         "name": "platform", "webhook_configs": [{"url": "[secret]", "send_resolved": True}]}
 
 
-@pytest.mark.parametrize("stack", ["gke-dev", "aks-dev"])
-def test_slots_get_no_capture_destination_the_model_server_would_refuse(stack_plan, stack: str):
-    """The model server writes capture to s3://, Azure ML's collector or a file, and exits 2 at start-up
-    (`startup_failed`) on any other scheme (services/model_server/settings.py): a gs:// or https:// blob
-    CAPTURE_DESTINATION would keep every pod from becoming ready and `pulumi up` waiting on the Deployment."""
-    plan = stack_plan(stack)
-    envs = [env for r in plan.of_type("kubernetes:apps/v1:Deployment")
-            for c in r["inputs"]["spec"]["template"]["spec"]["containers"] for env in c.get("env", [])]
-    assert envs and not [e for e in envs if e["name"] == "CAPTURE_DESTINATION"]
+@pytest.mark.parametrize(("stack", "destination"), [
+    ("gke-dev", f"gs://{BUCKET}/data-capture/fraud-detector/kubernetes"),
+    ("aks-dev", "https://mlopsaksdevaksart2a1c50.blob.core.windows.net/datacapture/fraud-detector/kubernetes")])
+def test_model_servers_capture_predictions_where_their_identity_may_write(stack_plan, stack: str, destination: str):
+    """dev captures every request (monitoring.dataCapturePercent default) under the prefix the write grant names
+    (the store key `data-capture/...` is the `datacapture` container on Azure); the drift CronJob reads it."""
+    deployments = stack_plan(stack).of_type("kubernetes:apps/v1:Deployment")
+    assert deployments
+    for deployment in deployments:
+        env = {e["name"]: e["value"] for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert (env["CAPTURE_DESTINATION"], env["CAPTURE_SAMPLE_PERCENT"]) == (destination, "100")

@@ -72,7 +72,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
         key_version_id=vault.key_version_id, log_analytics_id=telemetry.log_analytics_id, private=prod,
         authorized_cidrs=() if prod else cfg.network.public_api_cidrs, accelerator=cfg.gpu.accelerator,
         gpu_count=cfg.gpu.count, vm_size=gpu_size, min_nodes=cfg.gpu.min_nodes, max_nodes=cfg.gpu.max_nodes,
-        spot=cfg.gpu.spot, disk_size_gb=cfg.gpu.disk_size_gb, tags=tags, protect=prod))
+        spot=cfg.gpu.spot, disk_size_gb=cfg.gpu.disk_size_gb, apps_pool=on_kubernetes(cfg), tags=tags, protect=prod))
     workspace = MlWorkspace("ml", MlWorkspaceArgs(
         names=names, scope=scope, storage_account_id=store.account_id, key_vault_id=vault.vault_id,
         key_id=vault.key_id, key=key, app_insights_id=telemetry.app_insights_id, registry_id=registry.registry_id,
@@ -82,7 +82,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
     endpoints: dict[str, ModelEndpoint] = {}
     monitored: list[MonitoredEndpoint] = []
     images = {}
-    build_job_images(jobs, registry.repository_urls, registry.push_credentials)
+    job_images = build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
@@ -116,7 +116,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
         on_cluster = serve_on_kubernetes(cfg, services, images, lambda: aks_access(
             cluster, names, scope=scope, store=store, accelerator=cfg.gpu.accelerator, spot=cfg.gpu.spot, tags=tags,
-            webhook_url=alert_webhook(cfg)))
+            webhook_url=alert_webhook(cfg)), job_images.get("drift-monitor"))
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
         names=names, scope=scope, workspace_name=workspace.workspace_name,

@@ -74,7 +74,6 @@ def aks_access(cluster: GpuCluster, names: AzureNames, *, scope: Scope, store: A
         return identity.annotations
 
     return ClusterAccess(
-        captures=False,  # the model server has no gs:// / https:// capture sink yet (ClusterAccess.captures)
         cloud="azure", kubeconfig=cluster.kubeconfig, cluster_identifier=cluster.cluster_name,
         placement=aks_placement(accelerator, spot), model_uri=lambda key: store.blob_url(store_key(key)),
         bind_identity=bind, alert_receiver=webhook_receiver(webhook_url), autoscaler=None, depends_on=(cluster,),

@@ -78,7 +78,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
     endpoints: dict[str, ModelEndpoint] = {}
     images = {}
-    build_job_images(jobs, registry.repository_urls, registry.push_credentials)
+    job_images = build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
@@ -99,7 +99,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
 
         on_cluster = serve_on_kubernetes(cfg, services, images, lambda: gke_access(
             cluster, names, project=project, gpu_type=gpu.gpu_type, bucket_name=store.bucket_name,
-            webhook_url=alert_webhook(cfg)))
+            webhook_url=alert_webhook(cfg)), job_images.get("drift-monitor"))
 
     monitoring = Monitoring("monitoring", MonitoringArgs(
         project=project, title=names.name("serving"), thresholds=alert_thresholds(cfg),

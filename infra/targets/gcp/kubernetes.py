@@ -43,16 +43,16 @@ def gke_access(cluster: GpuCluster, names: GcpNames, *, project: str, gpu_type: 
     """The `ClusterAccess` of a GKE `GpuCluster`: every service account that touches the bucket gets its own
     Google service account, granted on its prefixes only."""
     def bind(request: IdentityRequest) -> Mapping[str, pulumi.Input[str]]:
-        if not (request.reads_model_prefix or request.writes_prefix):
+        reads = tuple(p for p in (request.reads_model_prefix, *request.reads_prefixes) if p)
+        if not (reads or request.writes_prefix):
             return {}
         identity = WorkloadIdentity(f"{request.purpose}-identity", WorkloadIdentityArgs(
             project=project, account_id=names.service_account(request.purpose), namespace=request.namespace,
             service_account=request.service_account, bucket_name=bucket_name,
-            reads_prefix=request.reads_model_prefix, writes_prefix=request.writes_prefix))
+            reads_prefixes=reads, writes_prefix=request.writes_prefix, depends_on=(cluster,)))
         return identity.annotations
 
     return ClusterAccess(
-        captures=False,  # the model server has no gs:// / https:// capture sink yet (ClusterAccess.captures)
         cloud="gcp", kubeconfig=cluster.kubeconfig, cluster_identifier=cluster.cluster_name,
         placement=gke_placement(gpu_type),
         model_uri=lambda key: pulumi.Output.concat("gs://", bucket_name, "/", key),
