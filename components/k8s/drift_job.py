@@ -8,8 +8,10 @@ per feature to the Pushgateway the monitoring stack runs (components/k8s/observa
 `service=<name>` as components/alert_rules.py's drift rule expects. The pod runs under its own service account,
 bound by the target to a cloud identity that may read only the baseline and the capture prefix, with the same
 hardened pod spec as the model server's (non-root, read-only root filesystem, no capabilities, RuntimeDefault
-seccomp) and a writable `/tmp` for the report. Exit codes (services/drift_monitor/README.md): 0 no drift, 3 drift,
-2 bad input, 1 failure; a Job's failed pod is not retried (`backoffLimit: 0`): the next schedule runs again.
+seccomp) and a writable `/tmp` for the report. Exit codes (services/drift_monitor/README.md): 0 whether or not drift was
+found (`--drift-exit-code 0`: the pushed PSI raises `ModelDrift`, and a pod exiting 3 would also make the Job
+failed and fire kube-prometheus-stack's `KubeJobFailed` for every drift), 2 bad input (e.g. no capture in the
+window), 1 publishing failed; a Job's failed pod is not retried (`backoffLimit: 0`): the next schedule runs again.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def drift_manifests(args: DriftCronJobArgs) -> list[dict[str, Any]]:
     command = ["--baseline", args.baseline_uri, "--current", args.capture_uri,
                "--since-hours", str(since_hours(args.schedule)), "--out", "/tmp/drift-report.json",
                "--psi-threshold", f"{args.threshold_psi:g}", "--pushgateway", args.pushgateway,
-               "--grouping-key", f"service={args.service}"]
+               "--grouping-key", f"service={args.service}", "--drift-exit-code", "0"]
     pod = {
         "serviceAccountName": SERVICE_ACCOUNT,
         "automountServiceAccountToken": True,  # the projected token is the IRSA / workload-identity credential

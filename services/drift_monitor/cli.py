@@ -103,6 +103,14 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="CloudWatch dimension added to every metric (repeatable)",
     )
+    p.add_argument(
+        "--drift-exit-code",
+        type=int,
+        choices=(EXIT_OK, EXIT_DRIFT),
+        default=EXIT_DRIFT,
+        help=f"exit code when drift is found (default: {EXIT_DRIFT}); {EXIT_OK} where the published metrics are the "
+        "signal and a non-zero exit would mark a scheduled run failed (the Kubernetes CronJob)",
+    )
     p.add_argument("--pushgateway", metavar="URL", help="publish metrics to this Prometheus Pushgateway")
     p.add_argument("--pushgateway-job", default=DEFAULT_JOB, help=f"Pushgateway job label (default: {DEFAULT_JOB})")
     p.add_argument(
@@ -176,4 +184,4 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:  # network, credentials, throttling: the report is still on disk
             print(f"{PROG}: error: publishing with {type(publisher).__name__} failed: {exc}", file=sys.stderr)
             return EXIT_PUBLISH_FAILED
-    return EXIT_DRIFT if report.drift_detected else EXIT_OK
+    return args.drift_exit_code if report.drift_detected else EXIT_OK

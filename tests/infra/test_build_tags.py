@@ -44,7 +44,7 @@ def test_committed_digests_match_this_checkout():
 def test_changed_server_code_under_the_same_tag_names_the_key_and_the_fix(checkout: Path):
     (checkout / CONTEXT / "app.py").write_text((checkout / CONTEXT / "app.py").read_text() + "\n# changed\n")
     (problem,) = build_tag_problems(_dev(), checkout)
-    assert problem.key == "mlops-platform:services.fraud-detector.buildTag" and problem.value == "1.5.0"
+    assert problem.key == "mlops-platform:services.fraud-detector.buildTag" and problem.value == "1.6.0"
     assert "immutable" in problem.message and "Bump buildTag" in problem.message
     assert "python3 tasks.py build-tags" in problem.message
 
@@ -61,13 +61,13 @@ def test_a_changed_dockerfile_counts_a_changed_readme_does_not(checkout: Path):
 def test_a_new_tag_must_be_recorded_and_recording_keeps_older_tags(checkout: Path):
     cfg = _dev()
     bumped = cfg.model_copy(update={"services": {"fraud-detector": cfg.services["fraud-detector"].model_copy(
-        update={"build_tag": "1.5.1"})}})
+        update={"build_tag": "1.6.1"})}})
     problems = build_tag_problems(bumped, checkout)
     assert [p.message.split(": run")[0] for p in problems] == [
-        f"no content digest is recorded for tag '1.5.1' of {context}" for context in CONTEXTS]
-    write_lock({"1.5.1"}, checkout)
+        f"no content digest is recorded for tag '1.6.1' of {context}" for context in CONTEXTS]
+    write_lock({"1.6.1"}, checkout)
     assert build_tag_problems(bumped, checkout) == []
-    assert all(set(build_tags.recorded(checkout)[context]) == {"1.5.0", "1.5.1"} for context in CONTEXTS)
+    assert all({"1.6.0", "1.6.1"} <= set(build_tags.recorded(checkout)[context]) for context in CONTEXTS)
 
 
 @pytest.mark.parametrize("context", ["services/trainer", "services/drift_monitor"])
@@ -75,15 +75,15 @@ def test_a_changed_job_image_under_the_same_tag_fails_too(checkout: Path, contex
     """The job images are pushed with the stack's build tag to the same IMMUTABLE registry (issue 11)."""
     (checkout / context / "cli.py").write_text((checkout / context / "cli.py").read_text() + "\n# changed\n")
     (problem,) = build_tag_problems(_dev(), checkout)
-    assert problem.key == "mlops-platform:services.fraud-detector.buildTag" and problem.value == "1.5.0"
-    assert f"{context} changed since tag '1.5.0'" in problem.message
+    assert problem.key == "mlops-platform:services.fraud-detector.buildTag" and problem.value == "1.6.0"
+    assert f"{context} changed since tag '1.6.0'" in problem.message
 
 
 def test_the_plan_exits_with_a_config_error_on_a_stale_tag(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(build_tags, "recorded", lambda root=PROJECT_ROOT: {CONTEXT: {"1.5.0": "sha256:" + "0" * 64}})
+    monkeypatch.setattr(build_tags, "recorded", lambda root=PROJECT_ROOT: {CONTEXT: {"1.6.0": "sha256:" + "0" * 64}})
     with pytest.raises(ConfigError) as err:
         plan_stack("dev")
-    assert any("mlops-platform:services.fraud-detector.buildTag = '1.5.0'" in line for line in err.value.lines())
+    assert any("mlops-platform:services.fraud-detector.buildTag = '1.6.0'" in line for line in err.value.lines())
     assert content_digest().startswith("sha256:")
 
 

@@ -26,9 +26,9 @@ def _config(stack: str = "dev", **services: dict):
 def test_service_plan_of_the_dev_stack():
     [plan] = plan_services(_config())
     assert (plan.name, plan.repository, plan.external, plan.build_tag) == ("fraud-detector", "fraud-detector",
-                                                                           False, "1.5.0")
+                                                                           False, "1.6.0")
     assert {n: (s.image_tag, s.built, s.weight) for n, s in plan.slots.items()} == {
-        "blue": ("1.4.0", False, 90), "green": ("1.5.0", True, 10)}
+        "blue": ("1.4.0", False, 90), "green": ("1.6.0", True, 10)}
     assert plan.slots["green"].model_key == "models/fraud-detector/8/model.tar.gz"
     assert plan.baseline_keys == {"statistics.json": "models/fraud-detector/7/statistics.json",
                                   "constraints.json": "models/fraud-detector/7/constraints.json"}
@@ -58,7 +58,7 @@ def test_external_repository_is_used_as_is_and_nothing_is_built():
     external = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/fraud"
     [plan] = plan_services(_config(fraud={"imageRepository": external, "buildTag": None}))
     assert plan.external and plan.build_tag is None
-    assert plan.images(None, None) == {"blue": f"{external}:1.4.0", "green": f"{external}:1.5.0"}
+    assert plan.images(None, None) == {"blue": f"{external}:1.4.0", "green": f"{external}:1.6.0"}
 
 
 def test_slot_specs_turn_store_keys_into_the_clouds_uris():

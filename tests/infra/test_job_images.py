@@ -35,7 +35,7 @@ def test_every_target_builds_and_exports_the_job_images(stack_plan, stack: str):
         image = plan.named(f"{job.repository}-image-image")
         assert image["inputs"]["build"]["context"] == job.context
         assert image["inputs"]["build"]["dockerfile"] == f"{job.context}/Dockerfile"
-        assert image["inputs"]["imageName"] == f"{urls[job.repository]}:1.5.0", stack
+        assert image["inputs"]["imageName"] == f"{urls[job.repository]}:1.6.0", stack
     assert set(urls) == {"fraud-detector", "trainer", "drift-monitor"}
 
 

@@ -108,7 +108,7 @@ def test_a_slot_pasted_without_its_instance_type_is_caught():
           live: blue
           slots:
             blue:  {imageTag: "1.4.0", modelVersion: "7", instanceCount: 2, weight: 100}
-            green: {imageTag: "1.5.0", modelVersion: "8", instanceCount: 2, weight: 0}
+            green: {imageTag: "1.6.0", modelVersion: "8", instanceCount: 2, weight: 0}
         """)
     prod = yaml.safe_load((PROJECT_ROOT / "Pulumi.prod.yaml").read_text(encoding="utf-8"))
     _, changed = apply_snippet(prod, "mlops-platform:services", old)

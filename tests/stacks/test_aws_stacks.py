@@ -121,7 +121,7 @@ def test_model_monitor_runs_daily_in_dev_and_hourly_in_prod(dev, prod):
 def test_image_is_built_from_the_model_server_dockerfile_with_the_configured_tag(dev):
     image = dev.named("fraud-detector-image-image")["inputs"]  # job images: tests/infra/test_job_images.py
     assert image["build"]["dockerfile"] == "services/model_server/Dockerfile"
-    assert image["imageName"].endswith("/mlops-dev-fraud-detector:1.5.0")
+    assert image["imageName"].endswith("/mlops-dev-fraud-detector:1.6.0")
     assert image["registry"]["password"] == "[secret]"
 
 
@@ -323,10 +323,10 @@ def _never_expired(plan) -> dict[str, set[str]]:
 
 
 def test_prod_registry_never_expires_the_tags_its_slots_pin_or_the_build_tag(prod):
-    """Prod blue runs `1.4.0`, older than the build tag `1.5.0`: under the count rule alone ECR expires it once
+    """Prod blue runs `1.4.0`, older than the build tag `1.6.0`: under the count rule alone ECR expires it once
     `registry.keepTaggedImages` newer tags exist, and every new SageMaker instance (scale-out, replacement, a
     rollout's new fleet) fails with CannotPullContainerError. A higher-priority rule matching the tag protects it
     (docs.aws.amazon.com/AmazonECR/latest/userguide/LifecyclePolicies.html, evaluation rules). The job images
     (trainer, drift-monitor) keep the build tag they are built with."""
-    assert _never_expired(prod) == {"mlops-prod-fraud-detector": {"1.4.0", "1.5.0"},
-                                    "mlops-prod-trainer": {"1.5.0"}, "mlops-prod-drift-monitor": {"1.5.0"}}
+    assert _never_expired(prod) == {"mlops-prod-fraud-detector": {"1.4.0", "1.6.0"},
+                                    "mlops-prod-trainer": {"1.6.0"}, "mlops-prod-drift-monitor": {"1.6.0"}}

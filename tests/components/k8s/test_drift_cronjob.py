@@ -31,6 +31,18 @@ def test_the_schedule_and_the_capture_window_come_from_the_drift_spec(schedule: 
     assert args[args.index("--grouping-key") + 1] == "service=fraud"  # the drift alert's `service` label
 
 
+def test_a_run_that_finds_drift_is_a_successful_job_and_the_pushed_metric_is_the_alert():
+    """A pod exiting 3 (drift) is a failed Job, and kube-prometheus-stack's `KubeJobFailed` (kubernetes-mixin)
+    fired beside `ModelDrift` for every drift found, for a day (ttlSecondsAfterFinished). The drift monitor runs
+    with `--drift-exit-code 0`, which `services.drift_monitor`'s own parser accepts; only runs that could not
+    check (bad input, no capture, publishing failed) fail the Job."""
+    from services.drift_monitor.cli import parser
+
+    _, job = drift_manifests(_args())
+    args = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert parser().parse_args(args).drift_exit_code == 0
+
+
 def test_the_pod_is_hardened_and_runs_once_per_schedule():
     account, job = drift_manifests(_args())
     spec = job["spec"]["jobTemplate"]["spec"]

@@ -41,7 +41,7 @@ def test_dev_declares_a_pinned_blue_and_the_built_green(stack_plan: Callable[[st
     assert blue.image == ImageRef(REPOSITORY, "1.4.0")
     assert blue.model_data_url == f"s3://mlops-dev-artifacts-{ACCOUNT}-us-east-1/models/fraud-detector/7/model.tar.gz"
     # The plan's green model names a fake digest of the build: declared is what the build pushes.
-    assert (green.weight, green.model_version, green.image) == (10.0, "8", ImageRef(REPOSITORY, "1.5.0", built=True))
+    assert (green.weight, green.model_version, green.image) == (10.0, "8", ImageRef(REPOSITORY, "1.6.0", built=True))
     assert endpoint.rollback_alarms == tuple(f"mlops-dev-fraud-detector-{v}-{k}-rollback"
                                              for v in ("blue", "green") for k in ("5xx", "p99"))
 

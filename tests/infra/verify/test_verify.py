@@ -216,7 +216,7 @@ def test_a_built_slot_running_another_digest_than_its_tag_differs(
     """A built image's digest is unknown offline: the declared repository and tag are resolved in ECR."""
     repository = f"{account.id}.dkr.ecr.us-east-1.amazonaws.com/mlops-dev-fraud-detector"
     pushed = deploy(account.session, stack_plan("dev"), account.id, endpoint=False).digests
-    old, new = pushed[f"{repository}:1.4.0"], pushed[f"{repository}:1.5.0"]
+    old, new = pushed[f"{repository}:1.4.0"], pushed[f"{repository}:1.6.0"]
 
     def older_build(inputs: dict[str, Any]) -> None:
         inputs["primaryContainer"]["image"] = f"{repository}@{old}"
@@ -226,7 +226,7 @@ def test_a_built_slot_running_another_digest_than_its_tag_differs(
     code, out = _run("dev", stack_plan("dev"), capsys)
 
     assert code == EXIT_DIFFERENT
-    assert f"fraud-detector: variant green image: live {repository}@{old}, declared {repository}:1.5.0 ({new})" in out
+    assert f"fraud-detector: variant green image: live {repository}@{old}, declared {repository}:1.6.0 ({new})" in out
 
 
 def test_a_built_tag_missing_from_ecr_is_named(account: Account, stack_plan: Callable[[str], Plan],
@@ -234,14 +234,14 @@ def test_a_built_tag_missing_from_ecr_is_named(account: Account, stack_plan: Cal
     """The live model names a digest; without the declared tag in ECR (e.g. expired) they cannot be compared."""
     deploy(account.session, stack_plan("dev"), account.id)
     account.session.client("ecr").batch_delete_image(repositoryName="mlops-dev-fraud-detector",
-                                                     imageIds=[{"imageTag": "1.5.0"}])
+                                                     imageIds=[{"imageTag": "1.6.0"}])
 
     code, out = _run("dev", stack_plan("dev"), capsys)
 
     repository = f"{account.id}.dkr.ecr.us-east-1.amazonaws.com/mlops-dev-fraud-detector"
     assert code == EXIT_DIFFERENT
     assert any(line.startswith(f"fraud-detector: variant green image: live {repository}@sha256:")
-               and line.endswith(f"declared {repository}:1.5.0, a tag ECR does not have") for line in out)
+               and line.endswith(f"declared {repository}:1.6.0, a tag ECR does not have") for line in out)
 
 
 def test_deployed_images_resolved_to_another_digest_differ(account: Account, stack_plan: Callable[[str], Plan],

@@ -11,6 +11,7 @@ import pytest
 
 from services.drift_monitor.cli import main
 from tests.services.drift_monitor.conftest import write_csv
+from tests.services.drift_monitor.test_publishers import pushgateway  # noqa: F401 (fixture)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -197,3 +198,21 @@ def test_unwritable_report_path_exits_2(
     out = blocker / "r.json"
     assert main(["--baseline", str(good_baseline), "--current", str(good_baseline), "--out", str(out)]) == 2
     assert "cannot write the report" in capsys.readouterr().err
+
+
+def test_drift_exit_code_0_still_reports_and_publishes_the_drift(
+    three_features: tuple[Path, Path, Path], tmp_path: Path, pushgateway  # noqa: F811 (fixture)
+) -> None:
+    """A Kubernetes Job whose pod exits non-zero is a failed Job: with exit 3 on drift, kube-prometheus-stack's
+    `KubeJobFailed` fired beside `ModelDrift` for every drift found. `--drift-exit-code 0` keeps the report and
+    the pushed PSI (the ModelDrift alert's input) and exits 0; bad input still exits 2."""
+    baseline, drifted, _ = three_features
+    url, received = pushgateway
+    out = tmp_path / "report.json"
+    common = ["--baseline", str(baseline), "--current", str(drifted), "--out", str(out),
+              "--pushgateway", url, "--grouping-key", "service=svc"]
+    assert main([*common, "--drift-exit-code", "0"]) == 0
+    assert json.loads(out.read_text())["drift_detected"] is True
+    ((_, path, body),) = received
+    assert path.endswith("/service/svc") and "mlops_drift_detected 1.0" in body
+    assert main([*common, "--drift-exit-code", "0", "--current", str(tmp_path / "missing.csv")]) == 2
