@@ -1,10 +1,9 @@
-"""Identity (GCP): one service account per workload, project roles it needs and nothing more, bucket and
-repository access on those resources only, and Workload Identity bindings for in-cluster jobs.
+"""Identity (GCP): one service account per stack-wide workload (GKE nodes, Vertex serving), the project roles it
+needs and nothing more, bucket and repository access on those resources only.
 
-Basic roles (owner, editor, viewer) are refused here and by the policy pack. A workload running in GKE
-impersonates its account through `roles/iam.workloadIdentityUser` granted to
-`serviceAccount:<project>.svc.id.goog[<namespace>/<kubernetes service account>]`
-(cloud.google.com/kubernetes-engine/docs/how-to/workload-identity).
+Basic roles (owner, editor, viewer) are refused here and by the policy pack. Workloads in GKE (model servers,
+drift CronJobs) get an account per Kubernetes service account, granted on their key prefixes only
+(components/gcp/workload_identity.py), never a bucket-wide role from here.
 """
 
 from __future__ import annotations
@@ -30,8 +29,6 @@ class Workload:
     """Role on the artifact bucket (not the project)."""
     repository_reader: bool = False
     """Pull images from the stack's Artifact Registry repository."""
-    kubernetes_service_account: str | None = None
-    """`<namespace>/<name>` of the Kubernetes service account that impersonates it (Workload Identity)."""
 
     def __post_init__(self) -> None:
         basic = [r for r in (*self.project_roles, self.bucket_role) if r in BASIC_ROLES]
@@ -48,10 +45,6 @@ WORKLOADS: dict[str, Workload] = {
     "serving": Workload("Vertex AI deployed models: read model artifacts, write logs and metrics",
                         ("roles/logging.logWriter", "roles/monitoring.metricWriter"),
                         bucket_role="roles/storage.objectViewer"),
-    "drift": Workload("Drift monitor job in GKE: read captures and baselines, write reports and metrics",
-                      ("roles/logging.logWriter", "roles/monitoring.metricWriter"),
-                      bucket_role="roles/storage.objectUser", repository_reader=True,
-                      kubernetes_service_account="mlops/drift-monitor"),
 }
 
 
@@ -63,9 +56,6 @@ class IdentityArgs:
     repository: pulumi.Input[str]
     """Artifact Registry repository id (readers are granted on it)."""
     region: str
-    workload_identity: bool = True
-    """Bind Kubernetes service accounts (needs a cluster with Workload Identity, i.e. the stack's GKE: the bindings
-    are made by `bind_workload_identity(cluster)` once it exists)."""
     workloads: Mapping[str, Workload] | None = None
     """Default: `WORKLOADS`."""
 
@@ -77,8 +67,6 @@ class Identity(pulumi.ComponentResource):
         super().__init__("mlops:gcp:Identity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.emails = {}
-        self._name, self._project = name, args.project
-        self._in_cluster: list[tuple[str, gcp.serviceaccount.Account, str]] = []
         for workload, spec in (args.workloads or WORKLOADS).items():
             account = gcp.serviceaccount.Account(
                 f"{name}-{workload}", account_id=args.names.service_account(workload), project=args.project,
@@ -94,21 +82,5 @@ class Identity(pulumi.ComponentResource):
                 gcp.artifactregistry.RepositoryIamMember(
                     f"{name}-{workload}-pull", project=args.project, location=args.region, repository=args.repository,
                     role="roles/artifactregistry.reader", member=member, opts=child)
-            if spec.kubernetes_service_account and args.workload_identity:
-                self._in_cluster.append((workload, account, spec.kubernetes_service_account))
             self.emails[workload] = account.email
         self.register_outputs({"emails": self.emails})
-
-    def bind_workload_identity(self, cluster: pulumi.Resource) -> None:
-        """Let the in-cluster workloads impersonate their accounts, once `cluster` (with Workload Identity) exists.
-
-        The pool `<project>.svc.id.goog` exists only after the project's first cluster with Workload Identity:
-        a binding set before fails with "Identity Pool does not exist" (googleforgames/global-multiplayer-demo#39,
-        terraform-google-modules/terraform-google-kubernetes-engine#916), and the cluster itself needs the nodes'
-        account from here, so the bindings come in this second step.
-        """
-        for workload, account, kubernetes_account in self._in_cluster:
-            gcp.serviceaccount.IAMMember(
-                f"{self._name}-{workload}-wi", service_account_id=account.name, role="roles/iam.workloadIdentityUser",
-                member=f"serviceAccount:{self._project}.svc.id.goog[{kubernetes_account}]",
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster]))

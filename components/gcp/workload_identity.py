@@ -20,7 +20,8 @@ the artifact bucket restricted to key prefixes by IAM conditions, and the Worklo
 - The bucket's CMEK needs no grant to the workload: Cloud Storage's service agent decrypts.
 - The Workload Identity binding waits for `depends_on` (the cluster): the pool `<project>.svc.id.goog` exists only
   once the project's first cluster with Workload Identity does, and a binding made before fails with "Identity
-  Pool does not exist" (components/gcp/identity.py `bind_workload_identity`).
+  Pool does not exist" (googleforgames/global-multiplayer-demo#39,
+  terraform-google-modules/terraform-google-kubernetes-engine#916).
 - New grants take effect after IAM propagation (typically 2 minutes, up to 7: cloud.google.com/iam/docs/
   access-change-propagation); nothing here waits for it, so a pod's first call may meet a 403 and is retried
   by its restart (model server) or its next scheduled run (drift CronJob).

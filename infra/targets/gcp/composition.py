@@ -70,7 +70,6 @@ def compose(cfg: PlatformConfig) -> StackExports:
         min_nodes=cfg.gpu.min_nodes, max_nodes=cfg.gpu.max_nodes, spot=cfg.gpu.spot, disk_size_gb=cfg.gpu.disk_size_gb,
         regional=prod, private_endpoint=prod, authorized_cidrs=() if prod else cfg.network.public_api_cidrs,
         labels=stack_labels, protect=prod, depends_on=[keys.grants["cluster"]]))
-    identity.bind_workload_identity(cluster.cluster)
     logs = PredictionLogs("prediction-logs", PredictionLogsArgs(
         dataset_id=names.dataset(), project=project, region=region, kms_key_id=keys.key_ids["logs"],
         retention_days=cfg.storage.retention_days, labels=stack_labels, protect=prod,
