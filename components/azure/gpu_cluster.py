@@ -16,6 +16,12 @@
   `CriticalAddonsOnly=true:NoSchedule`, as Microsoft recommends for system pools (learn.microsoft.com/azure/aks/
   use-system-pools), and the GPU pool carries its own taints, so a pod tolerating neither (the monitoring stack,
   the gateway, the Pushgateway, the drift CronJob) has no node without a small autoscaling CPU user pool.
+- Kubernetes API access (`admin_principal_ids`): with Azure RBAC for Kubernetes authorization, an Azure role on
+  the subscription (even Owner: `Actions: *`, no data actions) authorizes nothing inside the cluster, and the
+  creator gets no implicit admin (learn.microsoft.com/azure/aks/manage-azure-rbac): every principal that applies
+  Kubernetes objects (the identity running `pulumi up` when the stack serves on the cluster) is assigned
+  "Azure Kubernetes Service RBAC Cluster Admin" on the cluster, and `api_access` waits out its propagation ("can
+  take up to five minutes", same page) before anything is applied through the kubeconfig.
 - kubeconfig: the user credentials (exec plugin kubelogin, Entra login), exported as a secret.
 """
 
@@ -35,6 +41,10 @@ from components.gpu_catalog import resolve_gpu
 cs = azure.containerservice
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+API_ROLE = "Azure Kubernetes Service RBAC Cluster Admin"
+API_PROPAGATION_SECONDS = 300
+"""AKS: new role assignments "can take up to five minutes to propagate and be updated by the authorization server"
+(learn.microsoft.com/azure/aks/manage-azure-rbac)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,11 @@ class GpuClusterArgs:
     """Tags on every resource."""
     protect: bool = False
     """Protect the cluster (prod)."""
+    admin_principal_ids: Sequence[pulumi.Input[str]] = ()
+    """Entra object ids given Azure Kubernetes Service RBAC Cluster Admin on the cluster (who applies Kubernetes
+    objects through `kubeconfig`)."""
+    admin_principal_type: str = "User"
+    """Their Entra kind (`User` or `ServicePrincipal`): Azure refuses an assignment whose kind does not match."""
 
     def __post_init__(self) -> None:
         errors = [check_azure_name("aks-cluster", self.names.aks_cluster())]
@@ -112,6 +127,8 @@ class GpuCluster(pulumi.ComponentResource):
     cluster_id: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
+    api_access: list[pulumi.Resource]
+    """The Kubernetes API grants and their propagation wait: what a Kubernetes provider on `kubeconfig` waits for."""
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:azure:GpuCluster", name, None, opts)
@@ -170,6 +187,12 @@ class GpuCluster(pulumi.ComponentResource):
                 node_labels={"workload": "apps"}, tags=tags, enable_auto_scaling=True, min_count=1,
                 max_count=args.apps_max_nodes, count=1,
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]))  # the autoscaler owns the count
+        admins = [grant(f"{name}-api-admin-{index}" if index else f"{name}-api-admin",
+                        subscription_id=s.subscription_id, scope=cluster.id, principal_id=principal, role=API_ROLE,
+                        parent=self, principal_type=args.admin_principal_type)
+                  for index, principal in enumerate(args.admin_principal_ids)]
+        self.api_access = [*admins, RbacPropagation(f"{name}-api-propagation", admins,
+                                                    seconds=API_PROPAGATION_SECONDS, opts=child)] if admins else []
         creds = cs.list_managed_cluster_user_credentials_output(
             resource_group_name=s.resource_group_name, resource_name=cluster.name, format="exec",
             opts=pulumi.InvokeOutputOptions(parent=self))

@@ -26,6 +26,7 @@ ROLES: dict[str, str] = {
     "AzureML Metrics Writer (preview)": "635dd51f-9968-44d3-b7fb-6d9a6bd613ae",
     "AzureML Data Scientist": "f6c7c914-8db3-469d-8ca1-694a8f32e121",
     "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
 }
 _NAMESPACE = uuid.UUID("6f1c2b4e-9a55-4b7e-8d2a-3c1e0f6a9b10")
 
@@ -56,7 +57,9 @@ def assignment_name(scope: str, principal_id: str, role: str) -> str:
 def grant(name: str, *, subscription_id: pulumi.Input[str], scope: pulumi.Input[str],
           principal_id: pulumi.Input[str], role: str, parent: pulumi.Resource,
           principal_type: str = "ServicePrincipal") -> azure.authorization.RoleAssignment:
-    """Assign built-in `role` to a managed identity (`principal_type` ServicePrincipal) on `scope`."""
+    """Assign built-in `role` to a managed identity (`principal_type` ServicePrincipal) on `scope`. The SDK sends
+    `User` when no type is given, and Azure refuses a type that does not match the principal
+    (`UnmatchedPrincipalType`): name the type of any other principal."""
     return azure.authorization.RoleAssignment(
         name,
         role_assignment_name=pulumi.Output.all(scope, principal_id).apply(

@@ -212,3 +212,39 @@ def test_a_cluster_that_serves_nothing_gets_no_apps_pool(stack_plan):
     pools = [r["inputs"]["agentPoolName"] for r in stack_plan("azure-dev").of_type(
         "azure-native:containerservice:AgentPool")]
     assert pools == ["gpu"]
+
+
+def test_whoever_runs_pulumi_up_may_apply_kubernetes_objects_once_the_grant_has_propagated(stack_plan):
+    """With Azure RBAC for Kubernetes authorization (`aadProfile.enableAzureRBAC`, local accounts off), an Azure role
+    on the subscription, even Owner (actions, no data actions), authorizes nothing inside the cluster, and the
+    cluster's creator gets no implicit admin: the deployer needs an AKS RBAC role on the cluster, and "new role
+    assignments can take up to five minutes to propagate" (learn.microsoft.com/azure/aks/manage-azure-rbac).
+    Without it every Helm release and object of the first `pulumi up` fails with 403 Forbidden."""
+    plan = stack_plan("aks-dev")
+    cluster = plan.named("gpu-aks")
+    assert cluster["inputs"]["aadProfile"]["enableAzureRBAC"] and cluster["inputs"]["disableLocalAccounts"]
+    (admin,) = [r for r in plan.of_type(ASSIGNMENT) if r["name"] == "gpu-api-admin"]
+    assert admin["inputs"]["roleDefinitionId"].endswith("/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b")  # RBAC Cluster Admin
+    assert admin["inputs"]["principalId"] == "33333333-3333-3333-3333-333333333333"  # getClientConfig's objectId
+    assert admin["inputs"]["principalType"] == "User"  # gpu.deployerType's default; Azure refuses a mismatch
+    assert admin["inputs"]["scope"].endswith("/managedClusters/" + cluster["inputs"]["resourceName"])
+    propagation = plan.named("gpu-api-propagation")
+    assert propagation["inputs"]["seconds"] >= 300 and admin["urn"] in propagation["dependencies"]
+    (provider,) = plan.of_type("pulumi:providers:kubernetes")
+    assert propagation["urn"] in provider["dependencies"]
+
+
+def test_a_ci_deployer_is_granted_as_a_service_principal(tmp_path):
+    """The SDK sends principalType `User` when none is given, and Azure refuses an assignment whose type does not
+    match the principal ("UnmatchedPrincipalType ... has type 'ServicePrincipal', which is different from specified
+    PrincipalType 'User'", Azure/modern-web-app-pattern-dotnet#129): a CI app registration says so in the stack."""
+    doc = yaml.safe_load((PROJECT_ROOT / "Pulumi.aks-dev.yaml").read_text(encoding="utf-8"))
+    doc["config"][f"{NS}:gpu"]["deployerType"] = "ServicePrincipal"
+    ci = tmp_path / "Pulumi.aks-dev.yaml"
+    ci.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    (admin,) = [r for r in plan_stack("aks-dev", config_file=ci).of_type(ASSIGNMENT) if r["name"] == "gpu-api-admin"]
+    assert admin["inputs"]["principalType"] == "ServicePrincipal"
+
+
+def test_a_cluster_that_serves_nothing_grants_no_kubernetes_api_role(stack_plan):
+    assert not [r for r in stack_plan("azure-dev").of_type(ASSIGNMENT) if r["name"].startswith("gpu-api-admin")]
