@@ -22,7 +22,8 @@
   Kubernetes objects (the identity running `pulumi up` when the stack serves on the cluster) is assigned
   "Azure Kubernetes Service RBAC Cluster Admin" on the cluster, and `api_access` waits out its propagation ("can
   take up to five minutes", same page) before anything is applied through the kubeconfig.
-- kubeconfig: the user credentials (exec plugin kubelogin, Entra login), exported as a secret.
+- kubeconfig: the user credentials (exec plugin kubelogin, Entra login through the Azure CLI's login, not AKS's
+  default device-code prompt: `user_kubeconfig`), exported as a secret.
 """
 
 from __future__ import annotations
@@ -196,13 +197,40 @@ class GpuCluster(pulumi.ComponentResource):
         creds = cs.list_managed_cluster_user_credentials_output(
             resource_group_name=s.resource_group_name, resource_name=cluster.name, format="exec",
             opts=pulumi.InvokeOutputOptions(parent=self))
-        self.kubeconfig = pulumi.Output.secret(creds.kubeconfigs[0].value.apply(_decode))
+        self.kubeconfig = pulumi.Output.secret(creds.kubeconfigs[0].value.apply(user_kubeconfig))
         self.cluster_name, self.cluster_id = cluster.name, cluster.id
         self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: (p.issuer_url or "") if p else "")
         self.register_outputs({"cluster_name": cluster.name, "cluster_id": cluster.id, "kubeconfig": self.kubeconfig})
 
 
-def _decode(value: str) -> str:
+LOGIN_METHOD = "azurecli"
+"""kubelogin's login mode in the stack's kubeconfig (see `user_kubeconfig`)."""
+
+
+def user_kubeconfig(value: str) -> str:
+    """The base64 kubeconfig of `listClusterUserCredential(format=exec)`, its kubelogin entries set to `--login
+    azurecli`.
+
+    AKS returns `kubelogin get-token ... --login devicecode` (Azure/kubelogin#193), the interactive device-code flow:
+    under `pulumi up` the Kubernetes provider's first call would wait for someone to type a code in a browser, and
+    never does in CI. `azurecli` reuses the Azure CLI's login, the one the runbook already asks for (`az login`,
+    or `azure/login` with OIDC in CI); `AAD_LOGIN_METHOD` (e.g. `workloadidentity`, `spn`) still overrides it,
+    since kubelogin applies the environment after the flags (Azure/kubelogin docs/book/src/concepts/login-modes/
+    devicecode.md).
+    """
     import base64
 
-    return base64.b64decode(value).decode()
+    import yaml
+
+    config = yaml.safe_load(base64.b64decode(value).decode())
+    for user in (config or {}).get("users") or []:
+        exec_ = (user.get("user") or {}).get("exec") or {}
+        if not str(exec_.get("command", "")).endswith("kubelogin"):
+            continue
+        args = list(exec_.get("args") or [])
+        if "--login" in args and args.index("--login") + 1 < len(args):
+            args[args.index("--login") + 1] = LOGIN_METHOD
+        else:
+            args = [*[a for a in args if not a.startswith("--login=")], "--login", LOGIN_METHOD]
+        exec_["args"] = args
+    return yaml.safe_dump(config, sort_keys=False)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import base64
 
-from components.azure.gpu_cluster import GPU_TAINT, SPOT_TAINT, GpuCluster, GpuClusterArgs, gpu_pool_settings
+import pytest
+import yaml
+
+from components.azure.gpu_cluster import (
+    GPU_TAINT,
+    SPOT_TAINT,
+    GpuCluster,
+    GpuClusterArgs,
+    gpu_pool_settings,
+    user_kubeconfig,
+)
 from components.azure.roles import ROLES
 from infra.plan.engine import plan_program
 from tests.components.azure.support import SUBNET, VAULT, names, one, role_ids, scope
@@ -102,3 +112,47 @@ def test_spot_settings_are_all_or_nothing():
 def test_conflicting_settings_are_refused(overrides, problem):
     with pytest.raises(ValueError, match=problem):
         _args("dev", **overrides)
+
+
+# `az aks get-credentials` / listClusterUserCredential(format=exec) as AKS returns it (Azure/kubelogin#193).
+AKS_EXEC_KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: 'https://mlops-dev-aks.hcp.westeurope.azmk8s.io:443'}
+  name: mlops-dev-aks
+contexts:
+- context: {cluster: mlops-dev-aks, user: clusterUser_rg_mlops-dev-aks}
+  name: mlops-dev-aks
+current-context: mlops-dev-aks
+users:
+- name: clusterUser_rg_mlops-dev-aks
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      args: [get-token, --environment, AzurePublicCloud, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630,
+             --client-id, 80faf920-1908-4b52-b5ef-a8e7bedfc67a, --tenant-id, tenant, --login, devicecode]
+      command: kubelogin
+      env: null
+"""
+
+
+def test_the_kubeconfig_logs_in_through_the_azure_cli_not_a_device_code_prompt():
+    """AKS's exec kubeconfig pins `--login devicecode` (Azure/kubelogin#193): the Kubernetes provider's first call
+    under `pulumi up` would print a device code and wait for a browser sign-in, which CI never does. The stack's
+    kubeconfig logs in with the Azure CLI's session (`az login`, as docs/runbooks/deploy.md asks); everything else
+    (server id, tenant, cluster) is kept, and AAD_LOGIN_METHOD still overrides the mode."""
+    converted = yaml.safe_load(user_kubeconfig(base64.b64encode(AKS_EXEC_KUBECONFIG.encode()).decode()))
+    original = yaml.safe_load(AKS_EXEC_KUBECONFIG)
+    exec_ = converted["users"][0]["user"]["exec"]
+    assert exec_["command"] == "kubelogin"
+    assert exec_["args"][exec_["args"].index("--login") + 1] == "azurecli" and "devicecode" not in exec_["args"]
+    assert [a for a in exec_["args"] if a not in ("devicecode", "azurecli")] == [
+        a for a in original["users"][0]["user"]["exec"]["args"] if a != "devicecode"]
+    assert {k: v for k, v in converted.items() if k != "users"} == {k: v for k, v in original.items() if k != "users"}
+
+
+def test_a_kubeconfig_without_a_login_flag_gets_one():
+    doc = yaml.safe_load(AKS_EXEC_KUBECONFIG)
+    doc["users"][0]["user"]["exec"]["args"] = ["get-token", "--server-id", "x"]
+    converted = yaml.safe_load(user_kubeconfig(base64.b64encode(yaml.safe_dump(doc).encode()).decode()))
+    assert converted["users"][0]["user"]["exec"]["args"] == ["get-token", "--server-id", "x", "--login", "azurecli"]
