@@ -16,6 +16,10 @@
   `CriticalAddonsOnly=true:NoSchedule`, as Microsoft recommends for system pools (learn.microsoft.com/azure/aks/
   use-system-pools), and the GPU pool carries its own taints, so a pod tolerating neither (the monitoring stack,
   the gateway, the Pushgateway, the drift CronJob) has no node without a small autoscaling CPU user pool.
+- Image pulls (`registry_id`): the admin user of the stack's ACR is off and pods carry no pull secret, so the
+  kubelet identity AKS creates (`identityProfile.kubeletidentity`) gets AcrPull on the registry, as
+  `az aks update --attach-acr` does (learn.microsoft.com/azure/aks/cluster-container-registry-integration);
+  without it every pod of an ACR image stays in ImagePullBackOff (401 from the registry).
 - Kubernetes API access (`admin_principal_ids`): with Azure RBAC for Kubernetes authorization, an Azure role on
   the subscription (even Owner: `Actions: *`, no data actions) authorizes nothing inside the cluster, and the
   creator gets no implicit admin (learn.microsoft.com/azure/aks/manage-azure-rbac): every principal that applies
@@ -93,6 +97,8 @@ class GpuClusterArgs:
     admin_principal_ids: Sequence[pulumi.Input[str]] = ()
     """Entra object ids given Azure Kubernetes Service RBAC Cluster Admin on the cluster (who applies Kubernetes
     objects through `kubeconfig`)."""
+    registry_id: pulumi.Input[str] | None = None
+    """ACR the cluster's pods pull images from: the kubelet identity gets AcrPull on it."""
     admin_principal_type: str = "User"
     """Their Entra kind (`User` or `ServicePrincipal`): Azure refuses an assignment whose kind does not match."""
 
@@ -130,6 +136,8 @@ class GpuCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     api_access: list[pulumi.Resource]
     """The Kubernetes API grants and their propagation wait: what a Kubernetes provider on `kubeconfig` waits for."""
+    pull_access: list[pulumi.Resource]
+    """The kubelet's AcrPull grant on `registry_id` and its propagation wait (empty without a registry)."""
 
     def __init__(self, name: str, args: GpuClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:azure:GpuCluster", name, None, opts)
@@ -188,6 +196,11 @@ class GpuCluster(pulumi.ComponentResource):
                 node_labels={"workload": "apps"}, tags=tags, enable_auto_scaling=True, min_count=1,
                 max_count=args.apps_max_nodes, count=1,
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"]))  # the autoscaler owns the count
+        self.pull_access = []
+        if args.registry_id is not None:
+            pull = grant(f"{name}-acr-pull", subscription_id=s.subscription_id, scope=args.registry_id,
+                         principal_id=cluster.identity_profile.apply(_kubelet_object_id), role="AcrPull", parent=self)
+            self.pull_access = [pull, RbacPropagation(f"{name}-acr-propagation", [pull], opts=child)]
         admins = [grant(f"{name}-api-admin-{index}" if index else f"{name}-api-admin",
                         subscription_id=s.subscription_id, scope=cluster.id, principal_id=principal, role=API_ROLE,
                         parent=self, principal_type=args.admin_principal_type)
@@ -201,6 +214,13 @@ class GpuCluster(pulumi.ComponentResource):
         self.cluster_name, self.cluster_id = cluster.name, cluster.id
         self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: (p.issuer_url or "") if p else "")
         self.register_outputs({"cluster_name": cluster.name, "cluster_id": cluster.id, "kubeconfig": self.kubeconfig})
+
+
+def _kubelet_object_id(profile: Mapping | None) -> str:
+    """The object id of the kubelet identity AKS created (`identityProfile.kubeletidentity`)."""
+    kubelet = (profile or {}).get("kubeletidentity")
+    return (kubelet.get("object_id") or kubelet.get("objectId") if isinstance(kubelet, Mapping)
+            else getattr(kubelet, "object_id", None)) or ""
 
 
 LOGIN_METHOD = "azurecli"

@@ -248,3 +248,29 @@ def test_a_ci_deployer_is_granted_as_a_service_principal(tmp_path):
 
 def test_a_cluster_that_serves_nothing_grants_no_kubernetes_api_role(stack_plan):
     assert not [r for r in stack_plan("azure-dev").of_type(ASSIGNMENT) if r["name"].startswith("gpu-api-admin")]
+
+
+def test_the_kubelet_may_pull_every_acr_image_the_pods_run(stack_plan):
+    """The stack's ACR has its admin user off and no anonymous pull, and no pod carries an image pull secret: AKS
+    pulls as its kubelet identity, which needs AcrPull on the registry (`az aks update --attach-acr`,
+    learn.microsoft.com/azure/aks/cluster-container-registry-integration). Without it every model server and drift
+    pod stays in ImagePullBackOff (401) and the Deployments never become ready."""
+    plan = stack_plan("aks-dev")
+    (registry,) = plan.of_type("azure-native:containerregistry:Registry")
+    assert not registry["inputs"]["adminUserEnabled"] and not registry["inputs"].get("anonymousPullEnabled")
+    login_server = f"{registry['inputs']['registryName']}.azurecr.io/"
+    pods = [r["inputs"]["spec"]["template"]["spec"] for r in plan.of_type("kubernetes:apps/v1:Deployment")]
+    pods += [r["inputs"]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+             for r in plan.of_type("kubernetes:batch/v1:CronJob")]
+    images = {c["image"] for pod in pods for c in pod["containers"]}
+    assert len(pods) == 3 and all(i.startswith(login_server) for i in images)
+    assert not any(pod.get("imagePullSecrets") for pod in pods)
+    kubelet = _guid("gpu-aks", "kubelet")  # identityProfile.kubeletidentity.objectId, as the plan's fake answers
+    (pull,) = [r for r in plan.of_type(ASSIGNMENT) if r["inputs"]["principalId"] == kubelet]
+    assert pull["inputs"]["roleDefinitionId"].endswith("/7f951dda-4ed3-4680-a7ca-43fe172d538d")  # AcrPull
+    assert pull["inputs"]["scope"].endswith("/" + registry["inputs"]["registryName"])
+    assert pull["inputs"]["principalType"] == "ServicePrincipal"
+    propagation = plan.named("gpu-acr-propagation")
+    assert pull["urn"] in propagation["dependencies"]
+    (provider,) = plan.of_type("pulumi:providers:kubernetes")
+    assert propagation["urn"] in provider["dependencies"]

@@ -83,7 +83,12 @@ provider(
         "azure-native:containerservice:ManagedCluster": _with(lambda c: {
             "fqdn": f"{_physical(c)}.hcp.{c.cloud.location}.azmk8s.io",
             "oidcIssuerProfile": {"enabled": True, "issuerURL": f"https://{c.cloud.location}.oic.prod-aks.azure.com/"
-                                                                f"{TENANT_ID}/{_guid(c.name)}/"}}),
+                                                                f"{TENANT_ID}/{_guid(c.name)}/"},
+            # The kubelet identity AKS creates in the node resource group when none is given.
+            "identityProfile": {"kubeletidentity": {
+                "clientId": _guid(c.name, "kubelet-client"), "objectId": _guid(c.name, "kubelet"),
+                "resourceId": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/MC_{_physical(c)}/providers/"
+                              f"Microsoft.ManagedIdentity/userAssignedIdentities/{_physical(c)}-agentpool"}}}),
         "azure-native:machinelearningservices:Workspace": _with(lambda c: {"workspaceId": _guid(c.name, "workspace")}),
         "azure-native:machinelearningservices:OnlineEndpoint": _with(lambda c: _properties(
             c, scoringUri=f"https://{_physical(c)}.{c.cloud.location}.inference.ml.azure.com/score",

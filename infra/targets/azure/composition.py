@@ -74,7 +74,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
         gpu_count=cfg.gpu.count, vm_size=gpu_size, min_nodes=cfg.gpu.min_nodes, max_nodes=cfg.gpu.max_nodes,
         spot=cfg.gpu.spot, disk_size_gb=cfg.gpu.disk_size_gb, apps_pool=on_kubernetes(cfg), tags=tags, protect=prod,
         admin_principal_ids=(client.object_id,) if on_kubernetes(cfg) else (),
-        admin_principal_type=cfg.gpu.deployer_type))
+        admin_principal_type=cfg.gpu.deployer_type,
+        registry_id=registry.registry_id if on_kubernetes(cfg) else None))
     workspace = MlWorkspace("ml", MlWorkspaceArgs(
         names=names, scope=scope, storage_account_id=store.account_id, key_vault_id=vault.vault_id,
         key_id=vault.key_id, key=key, app_insights_id=telemetry.app_insights_id, registry_id=registry.registry_id,

@@ -7,6 +7,8 @@ the GPU pool's placement, the alert receiver. No node autoscaler release: the GP
   That identity is made "Azure Kubernetes Service RBAC Cluster Admin" on the cluster (GpuClusterArgs.
   admin_principal_ids): with Azure RBAC authorization nothing else lets it apply objects, and the provider waits
   for the grant's propagation (GpuCluster.api_access).
+- Images: the pods pull from the stack's ACR (admin user off, no pull secret) as the cluster's kubelet identity,
+  which GpuCluster grants AcrPull (`GpuClusterArgs.registry_id`); the provider waits for that grant too.
 - Placement: the GPU pool is labelled `accelerator=<kind>` and `workload=gpu` and tainted
   `nvidia.com/gpu=present:NoSchedule`; a spot pool also carries `kubernetes.azure.com/scalesetpriority=spot:
   NoSchedule`, which AKS adds itself. Pods select the labels and tolerate both taints.
@@ -80,5 +82,5 @@ def aks_access(cluster: GpuCluster, names: AzureNames, *, scope: Scope, store: A
         cloud="azure", kubeconfig=cluster.kubeconfig, cluster_identifier=cluster.cluster_name,
         placement=aks_placement(accelerator, spot), model_uri=lambda key: store.blob_url(store_key(key)),
         bind_identity=bind, alert_receiver=webhook_receiver(webhook_url), autoscaler=None,
-        depends_on=(cluster, *cluster.api_access),
+        depends_on=(cluster, *cluster.api_access, *cluster.pull_access),
         device_plugin=True, pod_labels={USE_LABEL: "true"})
