@@ -8,7 +8,8 @@
 - Azure CNI overlay with Cilium network policy; prod is a private cluster (API server on a private IP),
   dev a public API restricted to `authorized_cidrs`.
 - GPU pool: VM size from the GPU catalog (e.g. Standard_NC4as_T4_v3), taint `nvidia.com/gpu=present:NoSchedule`
-  so only GPU workloads land there, autoscaling min..max. Spot in dev: AKS requires `scaleSetEvictionPolicy`
+  so only GPU workloads land there, autoscaling min..max; labelled `nvidia.com/gpu.present=true`, the label NVIDIA's
+  device plugin chart schedules on (`DEVICE_PLUGIN_LABEL`). Spot in dev: AKS requires `scaleSetEvictionPolicy`
   and `spotMaxPrice` (-1 = pay up to the on-demand price) with `scaleSetPriority: Spot`, and adds the
   `kubernetes.azure.com/scalesetpriority=spot:NoSchedule` taint itself; declaring it keeps the next update from
   seeing a diff. Node taints and spot settings are immutable on an existing pool: changing them replaces the pool.
@@ -46,6 +47,11 @@ from components.gpu_catalog import resolve_gpu
 cs = azure.containerservice
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+DEVICE_PLUGIN_LABEL = {"nvidia.com/gpu.present": "true"}
+"""NVIDIA's device plugin chart (0.18.2 values.yaml `affinity`) schedules only on nodes labelled by Node Feature
+Discovery (`feature.node.kubernetes.io/pci-10de.present`) or on nodes forced with this label; AKS sets neither, so
+without it the plugin's DaemonSet wants 0 pods and no node advertises `nvidia.com/gpu` (NVIDIA/nvkind#20,
+NVIDIA/k8s-device-plugin#1934). The EKS GPU group carries the same label (components/aws/gpu_cluster.py)."""
 API_ROLE = "Azure Kubernetes Service RBAC Cluster Admin"
 API_PROPAGATION_SECONDS = 300
 """AKS: new role assignments "can take up to five minutes to propagate and be updated by the authorization server"
@@ -184,7 +190,8 @@ class GpuCluster(pulumi.ComponentResource):
             f"{name}-gpu", agent_pool_name="gpu", resource_name_=cluster.name,
             resource_group_name=s.resource_group_name, mode="User", vm_size=args.gpu_vm_size, os_type="Linux",
             os_sku="AzureLinux", os_disk_size_gb=args.disk_size_gb, vnet_subnet_id=args.subnet_id,
-            type="VirtualMachineScaleSets", node_labels={"accelerator": args.accelerator, "workload": "gpu"}, tags=tags,
+            type="VirtualMachineScaleSets", node_labels={"accelerator": args.accelerator, "workload": "gpu",
+                                                         **DEVICE_PLUGIN_LABEL}, tags=tags,
             **gpu_pool_settings(args.spot, args.min_nodes, args.max_nodes),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count"],  # the autoscaler owns the count
                                         replace_on_changes=["nodeTaints", "scaleSetPriority", "vmSize"]))

@@ -47,7 +47,7 @@ def test_gpu_pods_select_the_pools_labels_and_tolerate_both_its_taints(stack_pla
               for t in pool["nodeTaints"]]
     for deployment in plan.of_type("kubernetes:apps/v1:Deployment"):
         pod = deployment["inputs"]["spec"]["template"]["spec"]
-        assert pod["nodeSelector"] == pool["nodeLabels"]
+        assert pod["nodeSelector"].items() <= pool["nodeLabels"].items()
         assert [{k: t[k] for k in ("key", "value", "effect")} for t in pod["tolerations"]] == wanted
         assert all(t["operator"] == "Equal" for t in pod["tolerations"])
 
@@ -274,3 +274,25 @@ def test_the_kubelet_may_pull_every_acr_image_the_pods_run(stack_plan):
     assert pull["urn"] in propagation["dependencies"]
     (provider,) = plan.of_type("pulumi:providers:kubernetes")
     assert propagation["urn"] in provider["dependencies"]
+
+
+# nvidia-device-plugin chart 0.18.2, deployments/helm/nvidia-device-plugin/values.yaml `affinity` (lines 64-85): the
+# DaemonSet's required node affinity unless the release's values replace it; each term is one way to qualify.
+DEVICE_PLUGIN_AFFINITY_TERMS = ({"feature.node.kubernetes.io/pci-10de.present": "true"},
+                                {"feature.node.kubernetes.io/cpu-model.vendor_id": "NVIDIA"},
+                                {"nvidia.com/gpu.present": "true"})
+
+
+def test_nvidias_device_plugin_schedules_on_the_gpu_pool(stack_plan):
+    """The chart's default affinity wants Node Feature Discovery's labels (its NFD subchart is off) or the forcing
+    label `nvidia.com/gpu.present=true`; AKS sets neither, so without the label the DaemonSet has DESIRED 0
+    (NVIDIA/nvkind#20, NVIDIA/k8s-device-plugin#1934), no node advertises `nvidia.com/gpu` and every model server
+    stays Pending while the autoscaler adds spot GPU nodes for nothing."""
+    plan = stack_plan("aks-dev")
+    (release,) = [r["inputs"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")
+                  if r["inputs"]["chart"] == "nvidia-device-plugin"]
+    assert release["version"] == "0.18.2"  # the chart whose default affinity is copied above
+    labels = plan.named("gpu-gpu")["inputs"]["nodeLabels"]
+    assert "affinity" not in release["values"]  # the chart's default applies
+    assert any(term.items() <= labels.items() for term in DEVICE_PLUGIN_AFFINITY_TERMS)
+    assert release["values"]["nodeSelector"].items() <= labels.items()
