@@ -12,8 +12,9 @@ cluster's OIDC issuer, with blob access on the artifact store restricted to key 
   `containers/blobs:prefix` with the `Blob.List` suboperation). Azure has no resource narrower than a container
   to assign on; the condition is what narrows it to the prefix.
 - The service account's client-id annotation resolves only after `RbacPropagation` has waited for the new
-  grants (role assignments take effect minutes after they are accepted): until the service account exists no
-  pod of the workload is created, so the model server's first download does not meet a 403.
+  grants and the federated credential (role assignments take effect minutes after they are accepted): until the
+  service account exists no pod of the workload is created, so the model server's first download does not meet a
+  403.
 - Assignment names are derived from (scope, principal, role) (`components.azure.roles.grant`), so a re-run after a
   half-way failure PUTs the same assignment instead of failing with `RoleAssignmentExists`.
 """
@@ -89,7 +90,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
             f"{name}-msi", resource_name_=args.identity_name, location=args.scope.location,
             resource_group_name=args.scope.resource_group_name, tags=dict(args.tags or {}),
             opts=child)
-        azure.managedidentity.FederatedIdentityCredential(
+        federated = azure.managedidentity.FederatedIdentityCredential(
             f"{name}-federated", federated_identity_credential_resource_name=f"{args.namespace}-{args.service_account}",
             resource_name_=identity.name, resource_group_name=args.scope.resource_group_name,
             issuer=args.oidc_issuer_url, subject=f"system:serviceaccount:{args.namespace}:{args.service_account}",
@@ -110,7 +111,11 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 role_definition_id=role_definition_id(args.scope.subscription_id, role),
                 condition=blob_prefix_condition(path, actions), condition_version="2.0",
                 description=f"{verb} under {key.strip('/')}/ only ({ksa})", opts=child))
-        propagated = RbacPropagation(f"{name}-rbac-propagation", assignments, opts=child)
+        # The wait follows the federated credential too: a token exchange right after it is added can fail until
+        # Entra's cache refreshes (learn.microsoft.com/azure/aks/workload-identity-deploy-cluster, "It takes a few
+        # seconds for the federated identity credential to be propagated").
+        propagated = RbacPropagation(f"{name}-rbac-propagation", assignments,
+                                     opts=pulumi.ResourceOptions(parent=self, depends_on=[federated]))
         self.client_id = identity.client_id
         self.annotations = {CLIENT_ID_ANNOTATION: pulumi.Output.all(identity.client_id, propagated.id).apply(
             lambda values: values[0])}

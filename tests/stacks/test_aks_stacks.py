@@ -182,6 +182,11 @@ def test_the_service_account_waits_for_its_grants_to_propagate(stack_plan):
     assert propagation["urn"] in account["dependencies"]
     grants = {r["urn"] for r in plan.of_type(ASSIGNMENT) if r["name"].startswith("serve-fraud-detector-identity-")}
     assert len(grants) == 2 and grants <= set(propagation["dependencies"])
+    # ... and for the federated credential: "It takes a few seconds for the federated identity credential to be
+    # propagated" and a token request right after it may fail (learn.microsoft.com/azure/aks/
+    # workload-identity-deploy-cluster).
+    (federated,) = [r for r in plan.of_type(FEDERATED) if r["name"].startswith("serve-fraud-detector")]
+    assert federated["urn"] in propagation["dependencies"]
 
 
 def _tolerates(pod: dict, taints: list[str]) -> bool:
