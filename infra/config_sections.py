@@ -114,10 +114,11 @@ class GpuConfig(Section):
         "deploy role): EKS made it admin already and refuses a second entry. Required in prod, whose API endpoint "
         "is private.")
     deployer_type: Literal["User", "ServicePrincipal"] = Field(
-        "User", description="Azure: the Entra kind of the identity that runs `pulumi up` (User: a person after "
-        "`az login`; ServicePrincipal: an app registration or managed identity, e.g. CI). A stack serving on AKS "
-        "makes that identity Azure Kubernetes Service RBAC Cluster Admin on the cluster, and Azure refuses the "
-        "assignment when the kind does not match (UnmatchedPrincipalType).")
+        "ServicePrincipal", description="Azure: the Entra kind of the identity that runs `pulumi up` "
+        "(ServicePrincipal: an app registration or managed identity, as the deploy workflow's OIDC login; User: a "
+        "person after `az login`). A stack serving on AKS makes that identity Azure Kubernetes Service RBAC Cluster "
+        "Admin on the cluster, and Azure refuses the assignment when the kind does not match "
+        "(UnmatchedPrincipalType).")
 
     @model_validator(mode="after")
     def _sizes(self) -> GpuConfig:

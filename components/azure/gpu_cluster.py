@@ -105,7 +105,7 @@ class GpuClusterArgs:
     objects through `kubeconfig`)."""
     registry_id: pulumi.Input[str] | None = None
     """ACR the cluster's pods pull images from: the kubelet identity gets AcrPull on it."""
-    admin_principal_type: str = "User"
+    admin_principal_type: str = "ServicePrincipal"
     """Their Entra kind (`User` or `ServicePrincipal`): Azure refuses an assignment whose kind does not match."""
 
     def __post_init__(self) -> None:

@@ -231,7 +231,7 @@ def test_whoever_runs_pulumi_up_may_apply_kubernetes_objects_once_the_grant_has_
     (admin,) = [r for r in plan.of_type(ASSIGNMENT) if r["name"] == "gpu-api-admin"]
     assert admin["inputs"]["roleDefinitionId"].endswith("/b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b")  # RBAC Cluster Admin
     assert admin["inputs"]["principalId"] == "33333333-3333-3333-3333-333333333333"  # getClientConfig's objectId
-    assert admin["inputs"]["principalType"] == "User"  # gpu.deployerType's default; Azure refuses a mismatch
+    assert admin["inputs"]["principalType"] == "ServicePrincipal"  # gpu.deployerType's default: the CI deployer
     assert admin["inputs"]["scope"].endswith("/managedClusters/" + cluster["inputs"]["resourceName"])
     propagation = plan.named("gpu-api-propagation")
     assert propagation["inputs"]["seconds"] >= 300 and admin["urn"] in propagation["dependencies"]
@@ -239,16 +239,18 @@ def test_whoever_runs_pulumi_up_may_apply_kubernetes_objects_once_the_grant_has_
     assert propagation["urn"] in provider["dependencies"]
 
 
-def test_a_ci_deployer_is_granted_as_a_service_principal(tmp_path):
+def test_a_person_deploying_is_granted_as_a_user(tmp_path):
     """The SDK sends principalType `User` when none is given, and Azure refuses an assignment whose type does not
     match the principal ("UnmatchedPrincipalType ... has type 'ServicePrincipal', which is different from specified
-    PrincipalType 'User'", Azure/modern-web-app-pattern-dotnet#129): a CI app registration says so in the stack."""
+    PrincipalType 'User'", Azure/modern-web-app-pattern-dotnet#129). The deploy workflow logs in as an app
+    registration (.github/workflows/deploy.yml), hence the default; a person running `pulumi up` says so."""
     doc = yaml.safe_load((PROJECT_ROOT / "Pulumi.aks-dev.yaml").read_text(encoding="utf-8"))
-    doc["config"][f"{NS}:gpu"]["deployerType"] = "ServicePrincipal"
-    ci = tmp_path / "Pulumi.aks-dev.yaml"
-    ci.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    (admin,) = [r for r in plan_stack("aks-dev", config_file=ci).of_type(ASSIGNMENT) if r["name"] == "gpu-api-admin"]
-    assert admin["inputs"]["principalType"] == "ServicePrincipal"
+    doc["config"][f"{NS}:gpu"]["deployerType"] = "User"
+    person = tmp_path / "Pulumi.aks-dev.yaml"
+    person.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    (admin,) = [r for r in plan_stack("aks-dev", config_file=person).of_type(ASSIGNMENT)
+                if r["name"] == "gpu-api-admin"]
+    assert admin["inputs"]["principalType"] == "User"
 
 
 def test_a_cluster_that_serves_nothing_grants_no_kubernetes_api_role(stack_plan):
