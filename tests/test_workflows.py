@@ -170,15 +170,18 @@ def test_deploys_refuse_a_docker_that_pushes_oci_manifests(job: str, driver_stat
     assert ("containerd image store" in result.stdout) is refused
 
 
-@pytest.mark.parametrize("job", ["dev", "prod"])
-def test_azure_deploys_install_kubelogin_after_the_azure_login(job: str) -> None:
+def test_every_job_running_pulumi_on_azure_installs_kubelogin_after_the_azure_login() -> None:
     """An AKS-served stack's kubeconfig execs `kubelogin get-token --login azurecli`
     (components/azure/gpu_cluster.py `user_kubeconfig`), and GitHub's runner images ship no kubelogin
-    (actions/runner-images#7098: "use runtime installation"): without it every Kubernetes call of `pulumi up` fails."""
-    steps = [step for where, step in _steps() if where == f"deploy.yml:{job}"]
-    uses = [str(step.get("uses", "")) for step in steps]
-    login = next(i for i, u in enumerate(uses) if u.startswith("azure/login@"))
-    kubelogin = next(i for i, u in enumerate(uses) if u.startswith("azure/use-kubelogin@"))
-    up = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions@"))
-    assert login < kubelogin < up
-    assert steps[kubelogin]["with"]["kubelogin-version"].startswith("v")
+    (actions/runner-images#7098: "use runtime installation"): without it every Kubernetes call of `pulumi up`,
+    and of the previews that diff the cluster's objects, fails."""
+    jobs = {where for where, step in _steps() if str(step.get("uses", "")).startswith("azure/login@")}
+    assert jobs == {"deploy.yml:dev", "deploy.yml:prod", "drift.yml:drift", "preview.yml:pulumi-preview"}
+    for job in jobs:
+        steps = [step for where, step in _steps() if where == job]
+        uses = [str(step.get("uses", "")) for step in steps]
+        login = uses.index(next(u for u in uses if u.startswith("azure/login@")))
+        kubelogin = next((i for i, u in enumerate(uses) if u.startswith("azure/use-kubelogin@")), -1)
+        pulumi_run = next(i for i, u in enumerate(uses) if u.startswith("pulumi/actions@"))
+        assert login < kubelogin < pulumi_run, job
+        assert steps[kubelogin]["with"]["kubelogin-version"].startswith("v"), job
