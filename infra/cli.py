@@ -134,8 +134,8 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     from infra.plan.diff import diff_plans
-    from infra.plan.engine import Plan
-    from infra.plan.render import render_diff
+    from infra.plan.diff_report import render_diff
+    from infra.plan.preview import Plan
 
     old, new = (Plan.from_dict(_read_plan(p)) for p in (args.old, args.new))
     result = diff_plans(old, new, show_all=args.show_all)
