@@ -86,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "plan":
-        return _plan(args)
+        from infra.plan.preview import close_event_loop
+
+        try:
+            return _plan(args)
+        finally:
+            close_event_loop()
     if args.command == "diff":
         return _diff(args)
     if args.command == "verify":
