@@ -170,3 +170,23 @@ def test_model_servers_capture_predictions_where_their_identity_may_write(stack_
     for deployment in deployments:
         env = {e["name"]: e["value"] for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert (env["CAPTURE_DESTINATION"], env["CAPTURE_SAMPLE_PERCENT"]) == (destination, "100")
+
+
+@pytest.mark.parametrize("stack", ["gke-dev", "gcp-dev", "gcp-prod"])
+def test_captured_predictions_expire_after_the_retention_days(stack_plan, stack: str):
+    """`storage.retentionDays` (docs/config.md: "Days data capture and monitoring reports are kept") is the
+    bucket's Delete rule, whose `matchesPrefix` matches from the start of the object name
+    (cloud.google.com/storage/docs/lifecycle#matchesprefix-suffix). The model servers on the cluster write under
+    `data-capture/<service>/kubernetes/`; the rule named `capture/`, so captured requests never expired."""
+    from infra.kubernetes_serving import CAPTURE_PREFIX
+
+    plan = stack_plan(stack)
+    (bucket,) = plan.of_type("gcp:storage/bucket:Bucket")
+    key = CAPTURE_PREFIX.format(service="fraud-detector") + "/2026/12/07/03/part.jsonl"
+    expiring = [rule["condition"] for rule in bucket["inputs"]["lifecycleRules"]
+                if rule["action"]["type"] == "Delete" and "age" in rule["condition"]]
+    assert [c["age"] for c in expiring if any(key.startswith(p) for p in c.get("matchesPrefixes", []))] == [90]
+    for deployment in plan.of_type("kubernetes:apps/v1:Deployment"):  # gke-dev: where the servers really write
+        env = {e["name"]: e["value"] for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        written = env["CAPTURE_DESTINATION"].removeprefix(f"gs://{bucket['inputs']['name']}/")
+        assert any(written.startswith(p) for c in expiring for p in c.get("matchesPrefixes", []))
