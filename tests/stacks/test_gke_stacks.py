@@ -190,3 +190,20 @@ def test_captured_predictions_expire_after_the_retention_days(stack_plan, stack:
         env = {e["name"]: e["value"] for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
         written = env["CAPTURE_DESTINATION"].removeprefix(f"gs://{bucket['inputs']['name']}/")
         assert any(written.startswith(p) for c in expiring for p in c.get("matchesPrefixes", []))
+
+
+@pytest.mark.parametrize(("stack", "kube_proxy"), [("gke-dev", False), ("eks-dev", True), ("aks-dev", True)])
+def test_the_monitoring_stack_raises_no_alert_for_what_the_cluster_cannot_show_it(stack_plan, stack, kube_proxy):
+    """kube-prometheus-stack renders `KubeSchedulerDown` / `KubeControllerManagerDown` (critical,
+    `absent(up{job="kube-scheduler"} == 1)`) and `KubeProxyDown` (`absent(up{job="kube-proxy"})`) whenever the
+    component is `enabled` (its templates/prometheus/rules-1.14/kubernetes-system-{scheduler,controller-manager,
+    kube-proxy}.yaml). A managed control plane (EKS, GKE, AKS) hides the scheduler, controller manager and etcd, so
+    those alerts fired from the first quarter hour on, forever, to the on-call receiver
+    (prometheus-community/helm-charts#1554 on GKE, #4106 on EKS). GKE Dataplane V2 runs no kube-proxy ("It doesn't use
+    kube-proxy or iptables", cloud.google.com/kubernetes-engine/docs/concepts/dataplane-v2)."""
+    (release,) = [r["inputs"] for r in stack_plan(stack).of_type("kubernetes:helm.sh/v3:Release")
+                  if r["inputs"]["chart"] == "kube-prometheus-stack"]
+    values = release["values"]
+    for component in ("kubeControllerManager", "kubeScheduler", "kubeEtcd"):
+        assert values[component] == {"enabled": False}, component
+    assert values["kubeProxy"] == {"enabled": kube_proxy}
