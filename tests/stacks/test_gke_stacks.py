@@ -207,3 +207,14 @@ def test_the_monitoring_stack_raises_no_alert_for_what_the_cluster_cannot_show_i
     for component in ("kubeControllerManager", "kubeScheduler", "kubeEtcd"):
         assert values[component] == {"enabled": False}, component
     assert values["kubeProxy"] == {"enabled": kube_proxy}
+
+
+@pytest.mark.parametrize(("stack", "installed"), [("gke-dev", False), ("eks-dev", True)])
+def test_nvidias_dcgm_exporter_is_installed_only_where_it_can_load_the_driver(stack_plan, stack, installed):
+    """On GKE's Container-Optimized OS the driver lives under `/home/kubernetes/bin/nvidia` and is mounted only into
+    pods that request a GPU; NVIDIA's chart mounts nothing, so the exporter fails to initialize NVML and exits
+    (NVIDIA/dcgm-exporter#59 "Crash loop backoff ... on GKE", #612 with 4.8.x). Installed, it crash-looped on every
+    GPU node (`KubePodCrashLooping`, paged forever) and, being an atomic release (Helm waits for the DaemonSet),
+    failed `pulumi up` after its 900 s timeout whenever it was installed or upgraded while a GPU node ran."""
+    charts = [r["inputs"]["chart"] for r in stack_plan(stack).of_type("kubernetes:helm.sh/v3:Release")]
+    assert ("dcgm-exporter" in charts) is installed
