@@ -218,3 +218,22 @@ def test_nvidias_dcgm_exporter_is_installed_only_where_it_can_load_the_driver(st
     failed `pulumi up` after its 900 s timeout whenever it was installed or upgraded while a GPU node ran."""
     charts = [r["inputs"]["chart"] for r in stack_plan(stack).of_type("kubernetes:helm.sh/v3:Release")]
     assert ("dcgm-exporter" in charts) is installed
+
+
+def test_a_first_gke_deploy_with_serving_false_creates_the_bucket_registry_and_cluster_but_no_workload(tmp_path):
+    """From an empty project one `pulumi up` cannot serve: the bucket it creates holds no
+    `models/<svc>/<version>/model.tar.gz` yet and the registry it creates no older slot image (`fraud-detector:1.4.0`),
+    so every model server exits 2 on the missing artifact (services/model_server/__main__.py) or stays in
+    ImagePullBackOff, and `pulumi up` fails after `ModelService.ROLLOUT_WAIT` (30 minutes). GCP refused
+    `serving: false` ("only a target that can hold back its endpoints accepts false"), so there was no first deploy
+    that could succeed; now it plans the platform without any workload, as AWS does (docs/runbooks/first-deploy.md)."""
+    stack = tmp_path / "Pulumi.gke-dev.yaml"
+    stack.write_text((PROJECT_ROOT / "Pulumi.gke-dev.yaml").read_text() + "  mlops-platform:serving: false\n")
+    plan = plan_stack("gke-dev", stack)
+    types = {r["type"] for r in plan.resources}
+    assert not {t for t in types if t.startswith(("kubernetes:", "pulumi:providers:kubernetes", "gcp:vertex/"))}
+    assert not plan.of_type("mlops:gcp:WorkloadIdentity")
+    for kept in ("gcp:storage/bucket:Bucket", "gcp:artifactregistry/repository:Repository",
+                 "gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool", "docker:index/image:Image"):
+        assert kept in types, kept
+    assert plan.outputs["endpoints"] == {} and plan.outputs["artifactBucket"]
