@@ -56,15 +56,24 @@ validation and preflight (instance types, name rules and regions come from `comp
 a compact file generated from botocore's service models and kept in step with the installed botocore by
 a test; loading those models themselves used to cost about 0.8 s per plan), the components and their
 wiring. Each stack imports only its own target (`infra/targets/<cloud>/`) and so only its own provider
-SDK. CPU time of the child processes, so other work on this shared machine counts for neither side.
-The platform's fixed cost is about 140 ms a process (importing pydantic and building the config models:
-`-X importtime` shows `infra.config_sections` at about 70 ms alone); the cloud stacks' floors (1.4-2.4 s,
-mostly the provider SDK) absorb it, the local stack's floor (0.35 s, no cloud SDK) does not, hence its 1.4x."""
+SDK. CPU time of the child processes, so other work on this shared machine counts for neither side;
+both sides run with byte code written (`__pycache__`, as every run of a user's but the first), also where
+the shell sets PYTHONDONTWRITEBYTECODE. The platform's fixed cost is about 120 ms a process, most of it
+importing pydantic and building the config models (the next section has the breakdown); the cloud stacks'
+floors (1.4-2.4 s, mostly the provider SDK) absorb it, the local stack's floor (0.35 s, no cloud SDK)
+does not, so local is the stack nearest the target."""
+
+
+# Python writes each module's byte code to __pycache__ on first import and reuses it after, so every run of a
+# user's `python -m infra plan` but the first loads the platform's modules as byte code, like the SDKs' (pip
+# byte-compiles those at install). With PYTHONDONTWRITEBYTECODE set (CI images and this machine's shells set it)
+# the platform's 45-60 modules would be compiled from source in every run (about 35 ms), the floor's ~10 not.
+_CHILD_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
 def _child_cpu(cmd: list[str]) -> float:
     """CPU seconds (user + system) of one child process running `cmd` to completion."""
-    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_CHILD_ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
@@ -76,7 +85,7 @@ def _child_cpu(cmd: list[str]) -> float:
 def measure_processes(stack: str, repeat: int) -> dict[str, Any]:
     plan_cmd = [sys.executable, "-m", "infra", "plan", stack, "--format", "json", "--out", os.devnull]
     floor_cmd = [sys.executable, str(Path(__file__).with_name("floor.py")), stack]
-    _child_cpu(plan_cmd), _child_cpu(floor_cmd)  # warm the OS page cache for both
+    _child_cpu(plan_cmd), _child_cpu(floor_cmd)  # warm the OS page cache and write both sides' byte code
     plans, floors = [], []
     for _ in range(repeat):
         plans.append(_child_cpu(plan_cmd))

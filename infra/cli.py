@@ -86,7 +86,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "plan":
-        return _plan(args)
+        from infra.plan.preview import close_event_loop
+
+        try:
+            return _plan(args)
+        finally:
+            close_event_loop()
     if args.command == "diff":
         return _diff(args)
     if args.command == "verify":
@@ -134,8 +139,8 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _diff(args: argparse.Namespace) -> int:
     from infra.plan.diff import diff_plans
-    from infra.plan.engine import Plan
-    from infra.plan.render import render_diff
+    from infra.plan.diff_report import render_diff
+    from infra.plan.preview import Plan
 
     old, new = (Plan.from_dict(_read_plan(p)) for p in (args.old, args.new))
     result = diff_plans(old, new, show_all=args.show_all)

@@ -89,6 +89,10 @@ class ClusterAccess:
     """Install NVIDIA's device plugin (False where the cloud deploys its own, as GKE does)."""
     pod_labels: Mapping[str, str] = field(default_factory=dict)
     """Labels on the pods of a service account that got a cloud identity (AKS: `azure.workload.identity/use`)."""
+    dcgm_exporter: bool = True
+    """Install NVIDIA's DCGM exporter chart (False where it cannot load the driver, as on GKE's COS nodes)."""
+    kube_proxy: bool = True
+    """The cluster runs kube-proxy (False on GKE with Dataplane V2): monitored, and alerted on, only then."""
 
 
 def webhook_receiver(webhook_url: pulumi.Input[str] | None) -> Mapping[str, Any]:
@@ -143,10 +147,10 @@ def serve_on_kubernetes(cfg: PlatformConfig, services: Sequence[ServicePlan],
     on_cluster = pulumi.ResourceOptions(providers=[connection.provider])
     gpus = GpuEnablement("gpu-enablement", GpuEnablementArgs(
         placement=access.placement, autoscaler=access.autoscaler, metrics_server=access.metrics_server,
-        device_plugin=access.device_plugin), on_cluster)
+        device_plugin=access.device_plugin, dcgm_exporter=access.dcgm_exporter), on_cluster)
     ClusterMonitoring("cluster-monitoring", ClusterMonitoringArgs(
         services=[ServiceAlerts(plan.name, plan.drift) for plan in served], thresholds=alert_thresholds(cfg),
-        alert_receiver=access.alert_receiver,
+        alert_receiver=access.alert_receiver, kube_proxy=access.kube_proxy,
         alertmanager_annotations=access.bind_identity(IdentityRequest(
             "alerts", MONITORING_NAMESPACE, ALERTMANAGER_SERVICE_ACCOUNT, publishes_alerts=True))), on_cluster)
     first: tuple[pulumi.Resource, ...] = (gpus.gateway, *([gpus.device_plugin] if gpus.device_plugin else []))

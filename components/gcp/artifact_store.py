@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_gcp as gcp
 
-EXPIRING_PREFIXES = ("capture/", "monitoring/")
-"""Objects under these prefixes expire (models and baselines stay until replaced)."""
+EXPIRING_PREFIXES = ("data-capture/", "monitoring/")
+"""Objects under these prefixes expire (models and baselines stay until replaced). `data-capture/` is where the model
+servers on the GKE cluster write (infra/kubernetes_serving.py `CAPTURE_PREFIX`), as on S3; a lifecycle prefix
+matches from the start of the object name, so the former `capture/` never matched it and captured requests were
+kept forever, whatever `storage.retentionDays` said."""
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ class GpuEnablementArgs:
     (GKE and AKS do)."""
     device_plugin: bool = True
     """Install NVIDIA's device plugin; False where the cloud deploys its own (GKE's `nvidia-gpu-device-plugin`)."""
+    dcgm_exporter: bool = True
+    """Install NVIDIA's DCGM exporter chart; False where it cannot start (GKE: see infra/targets/gcp/kubernetes.py)."""
 
 
 def gpu_daemon_values(placement: GpuPlacement) -> dict[str, Any]:
@@ -98,8 +100,9 @@ class GpuEnablement(pulumi.ComponentResource):
         daemons = gpu_daemon_values(args.placement)
         self.device_plugin = (release(f"{name}-device-plugin", charts.DEVICE_PLUGIN, daemons, child)
                               if args.device_plugin else None)
-        release(f"{name}-dcgm-exporter", charts.DCGM_EXPORTER,
-                {**daemons, "serviceMonitor": {"enabled": False}}, child)  # scraped by the monitoring stack's job
+        if args.dcgm_exporter:
+            release(f"{name}-dcgm-exporter", charts.DCGM_EXPORTER,
+                    {**daemons, "serviceMonitor": {"enabled": False}}, child)  # scraped by the monitoring stack's job
         if args.autoscaler:
             release(f"{name}-autoscaler", args.autoscaler.chart, args.autoscaler.values, child)
         if args.metrics_server:

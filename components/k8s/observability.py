@@ -10,6 +10,12 @@
   (`honorLabels`, so its `service` grouping key survives).
 - Alertmanager routes every alert to the receiver the cloud hands in (on EKS: the stack's SNS alert topic,
   which mails the stack's `monitoring.alertEmails`).
+- No scrapes of what a managed control plane hides (EKS, GKE and AKS run the scheduler, controller manager and
+  etcd out of the cluster's reach): the chart's `absent(up{job="kube-scheduler"} == 1)`-style alerts
+  (`KubeSchedulerDown`, `KubeControllerManagerDown`, critical) would fire from the first minute, forever, to the
+  on-call receiver (prometheus-community/helm-charts#1554, #4106); the chart renders those rules only when the
+  component is `enabled` (templates/prometheus/rules-1.14/kubernetes-system-*.yaml). Likewise kube-proxy where the
+  cluster has none (`kube_proxy`).
 - A Grafana dashboard built from data (`dashboard(...)`), loaded by Grafana's sidecar from a labelled ConfigMap.
 """
 
@@ -34,6 +40,8 @@ PROMETHEUS_URL = f"http://{charts.KUBE_PROMETHEUS_STACK.release_name}-prometheus
 """The stack's Prometheus (kube-prometheus-stack names its Service `<fullname>-prometheus`)."""
 PLATFORM_LABELS = {"app.kubernetes.io/part-of": "mlops-platform"}
 ALERTMANAGER_SERVICE_ACCOUNT = "alertmanager"
+MANAGED_CONTROL_PLANE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd")
+"""kube-prometheus-stack components no managed cluster lets Prometheus scrape (see the module docstring)."""
 GRAFANA_DATASOURCE = "prometheus"
 """Uid of the Prometheus datasource the stack provisions in Grafana (set in `stack_values`)."""
 
@@ -48,6 +56,9 @@ class ClusterMonitoringArgs:
     """Annotations binding Alertmanager's service account to the cloud identity that may deliver alerts."""
     gpu: bool = True
     """Scrape the DCGM exporter and alert on GPU utilization."""
+    kube_proxy: bool = True
+    """The cluster runs kube-proxy (False on GKE Dataplane V2, which replaces it): the chart's kube-proxy scrape
+    and its `KubeProxyDown` alert are on only then."""
     retention: str = "15d"
 
 
@@ -129,6 +140,8 @@ def stack_values(args: ClusterMonitoringArgs) -> dict[str, Any]:
     receiver = {"name": "platform", **dict(args.alert_receiver)}
     return {
         "fullnameOverride": charts.KUBE_PROMETHEUS_STACK.release_name,  # Prometheus at PROMETHEUS_URL
+        **{component: {"enabled": False} for component in MANAGED_CONTROL_PLANE},
+        "kubeProxy": {"enabled": args.kube_proxy},
         "prometheus": {"prometheusSpec": {
             "retention": args.retention,
             "serviceMonitorSelectorNilUsesHelmValues": False, "ruleSelectorNilUsesHelmValues": False,

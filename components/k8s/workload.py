@@ -29,6 +29,12 @@ MODEL_SERVICE_LABEL = "mlops.dev/service"
 """On every model-server pod: the `service` label of its metrics and what policies select. A canary controller
 rewrites the selector label (`app.kubernetes.io/name`) of the pods it promotes; it leaves this one alone."""
 GPU_RESOURCE = "nvidia.com/gpu"
+GPU_EXECUTION_PROVIDER = "auto"
+"""`EXECUTION_PROVIDER` of a GPU pod: CUDA when the image's ONNX Runtime offers it, CPU otherwise. Not `cuda`: the
+model server image installs PyPI's `onnxruntime`, the CPU build (CUDA ships as `onnxruntime-gpu`,
+onnxruntime.ai/docs/install), and with `cuda` the server exits 2 at start (services/model_server/model.py
+`choose_providers`), so every GPU slot would crash-loop. The pod keeps its GPU request and placement: an image
+built with `onnxruntime-gpu` uses the GPU with no manifest change (docs/kubernetes-serving.md, GPU scheduling)."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +145,7 @@ def _container(w: ServiceWorkload, slot: str, spec: SlotSpec) -> dict[str, Any]:
         "env": [{"name": "MODEL_URI", "value": spec.model_uri},
                 {"name": "MODEL_VERSION", "value": spec.model_version},
                 {"name": "PORT", "value": str(PORT)},
-                {"name": "EXECUTION_PROVIDER", "value": "cuda" if r.gpus else "cpu"},
+                {"name": "EXECUTION_PROVIDER", "value": GPU_EXECUTION_PROVIDER if r.gpus else "cpu"},
                 {"name": "MODEL_CACHE_DIR", "value": "/tmp/model-server/artifact"},
                 *([{"name": "CAPTURE_DESTINATION", "value": w.capture[0]},
                    {"name": "CAPTURE_SAMPLE_PERCENT", "value": f"{w.capture[1]:g}"}] if w.capture else [])],

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from components.alert_rules import ServiceAlerts, render_rules
+from components.alert_rules import ServiceAlerts, render_rules, to_yaml
 from components.local import grafana_conf
 from components.local.nginx_conf import RouterOptions, render_nginx_conf
-from components.local.prometheus_conf import PrometheusOptions, alertmanager_config, prometheus_config, to_yaml
+from components.local.prometheus_conf import PrometheusOptions, alertmanager_config, prometheus_config
 from components.local.topology import Topology
 from components.monitoring import AlertThresholds
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from components.local.topology import Topology
 
 MODEL_SERVER_JOB = "model-server"
@@ -71,8 +69,3 @@ def alertmanager_config(alert_emails: tuple[str, ...] = (), smarthost: str | Non
         "receivers": [receiver],
     })
     return config
-
-
-def to_yaml(document: dict[str, Any]) -> str:
-    """Deterministic YAML (key order as built)."""
-    return yaml.safe_dump(document, sort_keys=False, width=1000)

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra.plan.engine import Plan
 from infra.plan.paths import ABSENT, changes, covers, overlay
+from infra.plan.preview import Plan
 from infra.plan.replacement import RULES, ReplaceRule
 
 # Fields of a plan resource that a reviewer cares about besides `inputs`; the URN lists compare as sets.

@@ -10,9 +10,9 @@ import pulumi_aws as aws
 import pytest
 
 from infra.plan.diff import IGNORED, REPLACE, UPDATE, Change, PlanDiff, diff_plans
+from infra.plan.diff_report import MAX_VALUE, render_diff, show
 from infra.plan.engine import Plan, plan_stack
 from infra.plan.paths import ABSENT
-from infra.plan.render import MAX_VALUE, render_diff, show
 from infra.stackfile import PROJECT_ROOT
 
 from .test_cli import run

@@ -9,9 +9,10 @@ import pulumi_aws as aws
 import pytest
 
 from infra.plan.diff import diff_plans
+from infra.plan.diff_report import render_diff
 from infra.plan.engine import Plan
 from infra.plan.fakes import UnknownInvokeError
-from infra.plan.render import render_diff, render_markdown, render_tree
+from infra.plan.render import render_markdown, render_tree
 
 
 class Store(pulumi.ComponentResource):

@@ -170,3 +170,70 @@ def test_model_servers_capture_predictions_where_their_identity_may_write(stack_
     for deployment in deployments:
         env = {e["name"]: e["value"] for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert (env["CAPTURE_DESTINATION"], env["CAPTURE_SAMPLE_PERCENT"]) == (destination, "100")
+
+
+@pytest.mark.parametrize("stack", ["gke-dev", "gcp-dev", "gcp-prod"])
+def test_captured_predictions_expire_after_the_retention_days(stack_plan, stack: str):
+    """`storage.retentionDays` (docs/config.md: "Days data capture and monitoring reports are kept") is the
+    bucket's Delete rule, whose `matchesPrefix` matches from the start of the object name
+    (cloud.google.com/storage/docs/lifecycle#matchesprefix-suffix). The model servers on the cluster write under
+    `data-capture/<service>/kubernetes/`; the rule named `capture/`, so captured requests never expired."""
+    from infra.kubernetes_serving import CAPTURE_PREFIX
+
+    plan = stack_plan(stack)
+    (bucket,) = plan.of_type("gcp:storage/bucket:Bucket")
+    key = CAPTURE_PREFIX.format(service="fraud-detector") + "/2026/12/07/03/part.jsonl"
+    expiring = [rule["condition"] for rule in bucket["inputs"]["lifecycleRules"]
+                if rule["action"]["type"] == "Delete" and "age" in rule["condition"]]
+    assert [c["age"] for c in expiring if any(key.startswith(p) for p in c.get("matchesPrefixes", []))] == [90]
+    for deployment in plan.of_type("kubernetes:apps/v1:Deployment"):  # gke-dev: where the servers really write
+        env = {e["name"]: e["value"] for e in deployment["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+        written = env["CAPTURE_DESTINATION"].removeprefix(f"gs://{bucket['inputs']['name']}/")
+        assert any(written.startswith(p) for c in expiring for p in c.get("matchesPrefixes", []))
+
+
+@pytest.mark.parametrize(("stack", "kube_proxy"), [("gke-dev", False), ("eks-dev", True), ("aks-dev", True)])
+def test_the_monitoring_stack_raises_no_alert_for_what_the_cluster_cannot_show_it(stack_plan, stack, kube_proxy):
+    """kube-prometheus-stack renders `KubeSchedulerDown` / `KubeControllerManagerDown` (critical,
+    `absent(up{job="kube-scheduler"} == 1)`) and `KubeProxyDown` (`absent(up{job="kube-proxy"})`) whenever the
+    component is `enabled` (its templates/prometheus/rules-1.14/kubernetes-system-{scheduler,controller-manager,
+    kube-proxy}.yaml). A managed control plane (EKS, GKE, AKS) hides the scheduler, controller manager and etcd, so
+    those alerts fired from the first quarter hour on, forever, to the on-call receiver
+    (prometheus-community/helm-charts#1554 on GKE, #4106 on EKS). GKE Dataplane V2 runs no kube-proxy ("It doesn't use
+    kube-proxy or iptables", cloud.google.com/kubernetes-engine/docs/concepts/dataplane-v2)."""
+    (release,) = [r["inputs"] for r in stack_plan(stack).of_type("kubernetes:helm.sh/v3:Release")
+                  if r["inputs"]["chart"] == "kube-prometheus-stack"]
+    values = release["values"]
+    for component in ("kubeControllerManager", "kubeScheduler", "kubeEtcd"):
+        assert values[component] == {"enabled": False}, component
+    assert values["kubeProxy"] == {"enabled": kube_proxy}
+
+
+@pytest.mark.parametrize(("stack", "installed"), [("gke-dev", False), ("eks-dev", True)])
+def test_nvidias_dcgm_exporter_is_installed_only_where_it_can_load_the_driver(stack_plan, stack, installed):
+    """On GKE's Container-Optimized OS the driver lives under `/home/kubernetes/bin/nvidia` and is mounted only into
+    pods that request a GPU; NVIDIA's chart mounts nothing, so the exporter fails to initialize NVML and exits
+    (NVIDIA/dcgm-exporter#59 "Crash loop backoff ... on GKE", #612 with 4.8.x). Installed, it crash-looped on every
+    GPU node (`KubePodCrashLooping`, paged forever) and, being an atomic release (Helm waits for the DaemonSet),
+    failed `pulumi up` after its 900 s timeout whenever it was installed or upgraded while a GPU node ran."""
+    charts = [r["inputs"]["chart"] for r in stack_plan(stack).of_type("kubernetes:helm.sh/v3:Release")]
+    assert ("dcgm-exporter" in charts) is installed
+
+
+def test_a_first_gke_deploy_with_serving_false_creates_the_bucket_registry_and_cluster_but_no_workload(tmp_path):
+    """From an empty project one `pulumi up` cannot serve: the bucket it creates holds no
+    `models/<svc>/<version>/model.tar.gz` yet and the registry it creates no older slot image (`fraud-detector:1.4.0`),
+    so every model server exits 2 on the missing artifact (services/model_server/__main__.py) or stays in
+    ImagePullBackOff, and `pulumi up` fails after `ModelService.ROLLOUT_WAIT` (30 minutes). GCP refused
+    `serving: false` ("only a target that can hold back its endpoints accepts false"), so there was no first deploy
+    that could succeed; now it plans the platform without any workload, as AWS does (docs/runbooks/first-deploy.md)."""
+    stack = tmp_path / "Pulumi.gke-dev.yaml"
+    stack.write_text((PROJECT_ROOT / "Pulumi.gke-dev.yaml").read_text() + "  mlops-platform:serving: false\n")
+    plan = plan_stack("gke-dev", stack)
+    types = {r["type"] for r in plan.resources}
+    assert not {t for t in types if t.startswith(("kubernetes:", "pulumi:providers:kubernetes", "gcp:vertex/"))}
+    assert not plan.of_type("mlops:gcp:WorkloadIdentity")
+    for kept in ("gcp:storage/bucket:Bucket", "gcp:artifactregistry/repository:Repository",
+                 "gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool", "docker:index/image:Image"):
+        assert kept in types, kept
+    assert plan.outputs["endpoints"] == {} and plan.outputs["artifactBucket"]

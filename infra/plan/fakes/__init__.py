@@ -6,12 +6,14 @@ the resource's type and name only, so the same program always yields the same pl
 Each provider has its own module here (aws.py, gcp.py, azure.py, docker.py, ...) that registers its
 computed attributes with `provider(...)`: `resources` (type token -> outputs), `invokes` (invoke token ->
 result) and a `default` for the provider's other types. Add an entry there when a component starts
-using a new type or invoke; a new provider is a new module listed in `_PROVIDERS`.
+using a new type or invoke; a new provider is a new module listed in `MODULES`. A module is imported
+the first time a plan meets its prefix, so a plan loads only the fakes of the providers it uses.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +73,8 @@ class Provider:
 
 
 _REGISTERED: list[Provider] = []
+MODULES = {"aws:": "aws", "azure-native:": "azure", "docker:": "docker", "gcp:": "gcp"}
+"""Token prefix -> the module in this package that registers that provider's fakes."""
 
 
 def provider(prefix: str, resources: dict[str, ResourceFake] | None = None,
@@ -82,7 +86,13 @@ def provider(prefix: str, resources: dict[str, ResourceFake] | None = None,
 
 
 def _for(token: str) -> Provider | None:
-    return next((p for p in _REGISTERED if token.startswith(p.prefix)), None)
+    found = next((p for p in _REGISTERED if token.startswith(p.prefix)), None)
+    if found is None:
+        module = next((m for prefix, m in MODULES.items() if token.startswith(prefix)), None)
+        if module is not None:
+            importlib.import_module(f"{__name__}.{module}")  # registers its provider
+            found = next((p for p in _REGISTERED if token.startswith(p.prefix)), None)
+    return found
 
 
 def resource_outputs(cloud: Cloud, type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -110,6 +120,3 @@ def invoke_result(cloud: Cloud, token: str, args: dict[str, Any]) -> dict[str, A
         raise UnknownInvokeError(f"no planned result for invoke {token!r}; add one to "
                                  f"infra/plan/fakes/{module.replace('-', '_')}.py")
     return fakes.invokes[token](cloud, args)
-
-
-from infra.plan.fakes import aws, azure, docker, gcp  # noqa: E402,F401  (each registers its provider)

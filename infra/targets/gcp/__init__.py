@@ -9,4 +9,4 @@ from infra.targets.gcp.preflight import check_gcp
 TARGET = register(Target(cloud="gcp", provider_keys=("gcp:project", "gcp:region"), region_key="gcp:region",
                          project_key="gcp:project", preflight=check_gcp, compose=compose,
                          regions=lambda: VERTEX_REGIONS, default_instance_type=DEFAULT_SERVING_TYPE,
-                         kubernetes=True))
+                         kubernetes=True, serving_toggle=True))

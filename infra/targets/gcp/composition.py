@@ -82,6 +82,11 @@ def compose(cfg: PlatformConfig) -> StackExports:
         repository_url = None if plan.external else registry.repository_urls[plan.repository]
         built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
         images[plan.name] = plan.images(repository_url, built)
+        if not cfg.serving:
+            # First deploy: the bucket and the registry are created by this very `up`, so no model.tar.gz and no
+            # older slot image can be in them yet; Vertex's model upload and the cluster's model servers would fail
+            # on both (docs/runbooks/first-deploy.md). The build tag is still pushed.
+            continue
         if not serves_on(cfg, plan.name, ON_ENDPOINT):
             continue  # served on the cluster only (below)
         endpoints[plan.name] = ModelEndpoint(f"{plan.name}-endpoint", ModelEndpointArgs(
@@ -92,7 +97,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
             log_sampling_percent=cfg.monitoring.data_capture_percent or 0, labels=labels(plan.tags),
             depends_on=(keys.grants["vertex"],), deploy_after=(identity,)))
     on_cluster: dict[str, EndpointExport] = {}
-    if on_kubernetes(cfg):  # the Kubernetes SDK and the k8s components only for stacks that serve there
+    # `serving: false` holds back the cluster's workloads too: they read the same models and images.
+    if cfg.serving and on_kubernetes(cfg):  # the Kubernetes SDK and the k8s components only for stacks serving there
         from infra.kubernetes_serving import serve_on_kubernetes
         from infra.targets.gcp.kubernetes import gke_access
 

@@ -8,6 +8,13 @@ GPU pool (its `autoscaling` block, min 0) when a GPU pod is pending.
 - Device plugin: GKE deploys its own (`nvidia-gpu-device-plugin` in kube-system, with the drivers it installs
   on the pool, `gpu_driver_version=DEFAULT`; GoogleCloudPlatform/container-engine-accelerators#67); NVIDIA's
   chart would run a second one that finds no driver libraries on Container-Optimized OS.
+- No DCGM exporter chart: on Container-Optimized OS the driver lives under `/home/kubernetes/bin/nvidia` and only
+  pods that request a GPU get it mounted, so NVIDIA's exporter cannot load NVML and exits (NVIDIA/dcgm-exporter#59,
+  #612): one crash-looping pod per GPU node (kube-prometheus-stack's `KubePodCrashLooping` to on-call, forever), and
+  the atomic release waiting 15 minutes then rolling back, failing `pulumi up`, whenever it is installed or
+  upgraded while a GPU node runs. GPU utilization on GKE is not scraped (docs/kubernetes-serving.md, Not yet).
+- No kube-proxy: Dataplane V2 implements Services itself (cloud.google.com/kubernetes-engine/docs/concepts/
+  dataplane-v2), so the monitoring stack neither scrapes kube-proxy nor raises `KubeProxyDown` for its absence.
 - Identity: a Google service account per workload with conditioned bucket grants on its prefixes only
   (components/gcp/workload_identity.py). Alertmanager gets no Google identity: its receiver is a webhook.
 - Alerts: Alertmanager posts to `monitoring.alertWebhookUrl` (a secret) when it is set. Alertmanager can only
@@ -57,4 +64,4 @@ def gke_access(cluster: GpuCluster, names: GcpNames, *, project: str, gpu_type: 
         placement=gke_placement(gpu_type),
         model_uri=lambda key: pulumi.Output.concat("gs://", bucket_name, "/", key),
         bind_identity=bind, alert_receiver=alert_receiver(webhook_url), autoscaler=None, depends_on=(cluster,),
-        device_plugin=False)
+        device_plugin=False, dcgm_exporter=False, kube_proxy=False)

@@ -121,3 +121,40 @@ def test_pod_labels_go_on_the_pods_only_and_never_override_the_selector_labels()
     assert rendered["spec"]["template"]["metadata"]["labels"][workload.SLOT_LABEL] == "blue"
     assert "azure.workload.identity/use" not in rendered["metadata"]["labels"]
     assert rendered["spec"]["selector"] == workload.deployment(_workload(), "blue")["spec"]["selector"]
+
+
+def _pinned(requirement: str, requirements: Path) -> tuple[str, str]:
+    """(distribution, version) of the `requirement` family pinned in a requirements file."""
+    import re
+
+    (match,) = re.finditer(rf"^({requirement}(?:-gpu)?)==(\S+)$", requirements.read_text(), re.MULTILINE)
+    return match.group(1), match.group(2)
+
+
+def test_every_cluster_slot_starts_with_the_onnx_runtime_its_image_installs():
+    """A GPU slot's `EXECUTION_PROVIDER` must be one the image's ONNX Runtime can honour. The image installs
+    `services/model_server/requirements.txt`, whose `onnxruntime` is PyPI's CPU build (the CUDA provider ships as
+    `onnxruntime-gpu`: onnxruntime.ai/docs/install); with `EXECUTION_PROVIDER=cuda` the server raises in
+    `choose_providers` and exits 2 (services/model_server/__main__.py), so every GPU Deployment on EKS, GKE and
+    AKS crash-looped before this test. Checked with the same pinned ONNX Runtime this virtualenv installs."""
+    import json
+
+    import onnxruntime
+
+    from services.model_server.model import choose_providers
+
+    root = Path(__file__).resolve().parents[3]
+    distribution, version = _pinned("onnxruntime", root / "services/model_server/requirements.txt")
+    assert (distribution, version) == ("onnxruntime", onnxruntime.__version__), "re-check with the image's build"
+    offered = onnxruntime.get_available_providers()
+    checked = 0
+    for snapshot in sorted((root / "plans").glob("*.json")):
+        for resource in json.loads(snapshot.read_text())["resources"]:
+            if resource["type"] != "kubernetes:apps/v1:Deployment":
+                continue
+            for container in resource["inputs"]["spec"]["template"]["spec"]["containers"]:
+                env = {e["name"]: e.get("value") for e in container.get("env", [])}
+                if "MODEL_URI" in env:
+                    checked += 1
+                    choose_providers(env.get("EXECUTION_PROVIDER", "auto"), offered)  # raises as the server does
+    assert checked >= 6  # eks-dev, gke-dev, aks-dev: two slots each
