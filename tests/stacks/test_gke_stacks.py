@@ -237,3 +237,15 @@ def test_a_first_gke_deploy_with_serving_false_creates_the_bucket_registry_and_c
                  "gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool", "docker:index/image:Image"):
         assert kept in types, kept
     assert plan.outputs["endpoints"] == {} and plan.outputs["artifactBucket"]
+
+
+def test_a_stack_serving_only_on_gke_has_no_vertex_account_reading_the_whole_bucket(stack_plan):
+    """Vertex's `serving` account holds `objectViewer` on the whole bucket (every model, every capture); gke-dev
+    serves nothing on Vertex, and its model servers read through per-service accounts on their prefixes."""
+    plan = stack_plan("gke-dev")
+    accounts = {r["inputs"]["accountId"] for r in plan.of_type("gcp:serviceaccount/account:Account")}
+    assert not any(a.endswith("serving") for a in accounts), sorted(accounts)
+    assert all(r["inputs"].get("condition") for r in plan.of_type("gcp:storage/bucketIAMMember:BucketIAMMember"))
+    vertex = stack_plan("gcp-dev")
+    assert any(r["inputs"]["accountId"].endswith("serving")
+               for r in vertex.of_type("gcp:serviceaccount/account:Account"))

@@ -12,7 +12,7 @@ from components.gcp.artifact_store import ArtifactStore, ArtifactStoreArgs
 from components.gcp.container_registry import ContainerRegistry, ContainerRegistryArgs
 from components.gcp.encryption import Encryption, EncryptionArgs
 from components.gcp.gpu_cluster import GpuCluster, GpuClusterArgs
-from components.gcp.identity import Identity, IdentityArgs
+from components.gcp.identity import WORKLOADS, Identity, IdentityArgs
 from components.gcp.model_endpoint import ModelEndpoint, ModelEndpointArgs
 from components.gcp.monitoring import MonitoredEndpoint, Monitoring, MonitoringArgs
 from components.gcp.naming import labels
@@ -58,8 +58,11 @@ def compose(cfg: PlatformConfig) -> StackExports:
         services=registry_repositories(services, jobs), untagged_expiry_days=cfg.registry.untagged_expiry_days,
         keep_tagged=cfg.registry.keep_tagged_images, labels=stack_labels, protect=prod,
         depends_on=[keys.grants["registry"]]))
-    identity = Identity("identity", IdentityArgs(names=names, project=project, bucket_name=store.bucket_name,
-                                                 repository=registry.repository_name, region=region))
+    on_vertex = any(serves_on(cfg, name, ON_ENDPOINT) for name in cfg.services)
+    # Vertex's `serving` account reads the whole bucket: only a stack that serves on Vertex gets it.
+    identity = Identity("identity", IdentityArgs(
+        names=names, project=project, bucket_name=store.bucket_name, repository=registry.repository_name,
+        region=region, workloads={k: w for k, w in WORKLOADS.items() if k != "serving" or on_vertex}))
     gpu = resolve_gpu(cfg.gpu.accelerator, cfg.gpu.count, "gcp")
     cluster = GpuCluster("gpu", GpuClusterArgs(
         names=names, project=project, region=region, network_id=network.network_id, subnet_id=network.subnet_id,
