@@ -112,12 +112,14 @@ class GpuConfig(Section):
         (), description="AWS: IAM roles (names in the stack's account, or role ARNs) given cluster admin through "
         "EKS access entries, e.g. the operators' role. Never list the identity that creates the cluster (the "
         "deploy role): EKS made it admin already and refuses a second entry. Required in prod, whose API endpoint "
-        "is private.")
+        "is private. Azure: object ids of Entra groups given Azure Kubernetes Service RBAC Cluster Admin on a "
+        "cluster that serves Kubernetes workloads; the identity running `pulumi up` (and any preview's) must be a "
+        "member. Empty: that identity itself is granted, so the grant moves to whoever ran `up` last.")
     deployer_type: Literal["User", "ServicePrincipal"] = Field(
-        "ServicePrincipal", description="Azure: the Entra kind of the identity that runs `pulumi up` "
-        "(ServicePrincipal: an app registration or managed identity, as the deploy workflow's OIDC login; User: a "
-        "person after `az login`). A stack serving on AKS makes that identity Azure Kubernetes Service RBAC Cluster "
-        "Admin on the cluster, and Azure refuses the assignment when the kind does not match "
+        "ServicePrincipal", description="Azure, with no gpu.clusterAdmins: the Entra kind of the identity that runs "
+        "`pulumi up` (ServicePrincipal: an app registration or managed identity, as the deploy workflow's OIDC "
+        "login; User: a person after `az login`). A stack serving on AKS makes that identity Azure Kubernetes "
+        "Service RBAC Cluster Admin on the cluster, and Azure refuses the assignment when the kind does not match "
         "(UnmatchedPrincipalType).")
 
     @model_validator(mode="after")

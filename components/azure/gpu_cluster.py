@@ -24,9 +24,10 @@
 - Kubernetes API access (`admin_principal_ids`): with Azure RBAC for Kubernetes authorization, an Azure role on
   the subscription (even Owner: `Actions: *`, no data actions) authorizes nothing inside the cluster, and the
   creator gets no implicit admin (learn.microsoft.com/azure/aks/manage-azure-rbac): every principal that applies
-  Kubernetes objects (the identity running `pulumi up` when the stack serves on the cluster) is assigned
-  "Azure Kubernetes Service RBAC Cluster Admin" on the cluster, and `api_access` waits out its propagation ("can
-  take up to five minutes", same page) before anything is applied through the kubeconfig.
+  Kubernetes objects is assigned "Azure Kubernetes Service RBAC Cluster Admin" on the cluster (the stack's admin
+  groups, `gpu.clusterAdmins`, else the identity running `pulumi up`, when the stack serves on the cluster),
+  and `api_access` waits out its propagation ("can take up to five minutes", same page) before anything is
+  applied through the kubeconfig.
 - kubeconfig: the user credentials (exec plugin kubelogin, Entra login through the Azure CLI's login, not AKS's
   default device-code prompt: `user_kubeconfig`), exported as a secret.
 """
@@ -106,7 +107,8 @@ class GpuClusterArgs:
     registry_id: pulumi.Input[str] | None = None
     """ACR the cluster's pods pull images from: the kubelet identity gets AcrPull on it."""
     admin_principal_type: str = "ServicePrincipal"
-    """Their Entra kind (`User` or `ServicePrincipal`): Azure refuses an assignment whose kind does not match."""
+    """Their Entra kind (`Group`, `User` or `ServicePrincipal`): Azure refuses an assignment whose kind does not
+    match."""
 
     def __post_init__(self) -> None:
         errors = [check_azure_name("aks-cluster", self.names.aks_cluster())]

@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import kubernetes_validate
+import pytest
 import yaml
 
 from components.azure.workload_identity import READ_ACTIONS, WRITE_ACTIONS, blob_prefix_condition
+from infra.config_errors import ConfigError
 from infra.plan.diff import diff_plans
 from infra.plan.engine import plan_stack
 from infra.plan.fakes.azure import _guid
@@ -303,3 +305,30 @@ def test_nvidias_device_plugin_schedules_on_the_gpu_pool(stack_plan):
     assert "affinity" not in release["values"]  # the chart's default applies
     assert any(term.items() <= labels.items() for term in DEVICE_PLUGIN_AFFINITY_TERMS)
     assert release["values"]["nodeSelector"].items() <= labels.items()
+
+
+def test_admin_groups_replace_the_deployer_so_the_grant_does_not_follow_whoever_ran_up_last(tmp_path):
+    """Granted to the caller's object id, cluster admin moved to whoever ran `pulumi up` last (a person after CI
+    replaced CI's assignment, and a preview identity without it got 403 from the API server). `gpu.clusterAdmins`
+    names Entra groups instead, as EKS's access entries name roles; their assignments say `Group`, or Azure refuses
+    them (UnmatchedPrincipalType), and the caller's id is no longer assigned."""
+    groups = ["0b6e8c1e-7f0a-4d0c-9b7e-2f7d1c3a4b5c", "9f1d2c3b-4a5e-4f60-8a7b-1c2d3e4f5a6b"]
+    doc = yaml.safe_load((PROJECT_ROOT / "Pulumi.aks-dev.yaml").read_text(encoding="utf-8"))
+    doc["config"][f"{NS}:gpu"]["clusterAdmins"] = groups
+    stack = tmp_path / "Pulumi.aks-dev.yaml"
+    stack.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    admins = sorted((r for r in plan_stack("aks-dev", config_file=stack).of_type(ASSIGNMENT)
+                     if r["name"].startswith("gpu-api-admin")), key=lambda r: r["name"])
+    assert [(r["inputs"]["principalId"], r["inputs"]["principalType"]) for r in admins] == [
+        (groups[0], "Group"), (groups[1], "Group")]
+
+
+def test_an_admin_that_is_not_an_object_id_exits_2_naming_the_key(tmp_path):
+    doc = yaml.safe_load((PROJECT_ROOT / "Pulumi.aks-dev.yaml").read_text(encoding="utf-8"))
+    doc["config"][f"{NS}:gpu"]["clusterAdmins"] = ["ml-platform-admins"]
+    stack = tmp_path / "Pulumi.aks-dev.yaml"
+    stack.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        plan_stack("aks-dev", config_file=stack)
+    assert any(f"{NS}:gpu.clusterAdmins" in line and "'ml-platform-admins'" in line and "az ad group" in line
+               for line in err.value.lines()), err.value.lines()

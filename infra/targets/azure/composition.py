@@ -73,8 +73,8 @@ def compose(cfg: PlatformConfig) -> StackExports:
         authorized_cidrs=() if prod else cfg.network.public_api_cidrs, accelerator=cfg.gpu.accelerator,
         gpu_count=cfg.gpu.count, vm_size=gpu_size, min_nodes=cfg.gpu.min_nodes, max_nodes=cfg.gpu.max_nodes,
         spot=cfg.gpu.spot, disk_size_gb=cfg.gpu.disk_size_gb, apps_pool=on_kubernetes(cfg), tags=tags, protect=prod,
-        admin_principal_ids=(client.object_id,) if on_kubernetes(cfg) else (),
-        admin_principal_type=cfg.gpu.deployer_type,
+        admin_principal_ids=(cfg.gpu.cluster_admins or (client.object_id,)) if on_kubernetes(cfg) else (),
+        admin_principal_type="Group" if cfg.gpu.cluster_admins else cfg.gpu.deployer_type,
         registry_id=registry.registry_id if on_kubernetes(cfg) else None))
     workspace = MlWorkspace("ml", MlWorkspaceArgs(
         names=names, scope=scope, storage_account_id=store.account_id, key_vault_id=vault.vault_id,

@@ -9,6 +9,8 @@ checked against Azure's list by the registry, `Target.regions`.)
 
 from __future__ import annotations
 
+import re
+
 from components.azure.artifact_store import CONTAINERS
 from components.azure.instance_types import DEFAULT_SERVING_TYPE, GPU_VM_SIZES, ONLINE_INSTANCE_TYPES
 from components.azure.naming import AzureNames, check_azure_name
@@ -16,6 +18,8 @@ from infra.composition import stack_namer
 from infra.config import NAMESPACE, PlatformConfig
 from infra.config_errors import Problem, did_you_mean
 from infra.preflight import check_gpu_catalog
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 def azure_names(cfg: PlatformConfig) -> AzureNames:
@@ -50,6 +54,9 @@ def check_azure(cfg: PlatformConfig) -> list[Problem]:
                                 f"(or remove it: gpu.accelerator {cfg.gpu.accelerator!r} x {cfg.gpu.count} picks the "
                                 "GPU catalog's size)", cfg.gpu.instance_type))
     problems += check_gpu_catalog(cfg, "azure")
+    problems += [Problem(f"{NAMESPACE}:gpu.clusterAdmins", "not an Entra object id: list the object ids (GUIDs) of "
+                         "the groups given cluster admin (`az ad group show --group <name> --query id`)", admin)
+                 for admin in cfg.gpu.cluster_admins if not _GUID.fullmatch(admin)]
     for key, kind, name in azure_names(cfg).checked(list(cfg.services)):
         error = check_azure_name(kind, name)
         if error:
