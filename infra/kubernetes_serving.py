@@ -92,7 +92,8 @@ class ClusterAccess:
     dcgm_exporter: bool = True
     """Install NVIDIA's DCGM exporter chart (False where it cannot load the driver, as on GKE's COS nodes)."""
     kube_proxy: bool = True
-    """The cluster runs kube-proxy (False on GKE with Dataplane V2): monitored, and alerted on, only then."""
+    """The cluster runs kube-proxy (False on GKE with Dataplane V2 and on AKS with the Cilium dataplane): monitored,
+    and alerted on, only then."""
 
 
 def webhook_receiver(webhook_url: pulumi.Input[str] | None) -> Mapping[str, Any]:

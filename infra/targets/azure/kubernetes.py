@@ -18,6 +18,11 @@ the GPU pool's placement, the alert receiver. No node autoscaler release: the GP
   OIDC issuer, granted on the container of its prefix with an ABAC condition on the path
   (components/azure/workload_identity.py); its pods carry `azure.workload.identity/use: "true"`.
   Alertmanager gets no Azure identity: its receiver is a webhook.
+- kube-proxy: none. The cluster's dataplane is Cilium (`networkDataplane: cilium`), which routes Services itself
+  in eBPF and replaces kube-proxy ("Azure CNI powered by Cilium replaces kube-proxy entirely",
+  programmingwithwolfgang.com/azure-cni-powered-by-cilium-getting-started-with-ebpf; AKS refuses to disable a
+  kube-proxy only on BYO-CNI clusters, Azure/AKS#4563), so the monitoring stack does not scrape one and
+  `KubeProxyDown` cannot fire for its absence. Unverified against a live cluster (docs/kubernetes-serving.md).
 - Alerts: Alertmanager posts to `monitoring.alertWebhookUrl` (a secret) when set, as on GKE; `alertEmails` receive
   the stack's Azure Monitor alerts through its action group.
 """
@@ -83,4 +88,5 @@ def aks_access(cluster: GpuCluster, names: AzureNames, *, scope: Scope, store: A
         placement=aks_placement(accelerator, spot), model_uri=lambda key: store.blob_url(store_key(key)),
         bind_identity=bind, alert_receiver=webhook_receiver(webhook_url), autoscaler=None,
         depends_on=(cluster, *cluster.api_access, *cluster.pull_access),
-        device_plugin=True, pod_labels={USE_LABEL: "true"})
+        device_plugin=True, pod_labels={USE_LABEL: "true"},
+        kube_proxy=False)
