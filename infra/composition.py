@@ -139,17 +139,19 @@ def plan_service(cfg: PlatformConfig, name: str, svc: ServiceConfig) -> ServiceP
         tags={**cfg.stack_tags, "service": name})
 
 
-def build_image(plan: ServicePlan, repository_url: pulumi.Input[str],
-                credentials: Callable[[], RegistryCredentials]) -> pulumi.Output[str] | None:
-    """Build and push the service's image when it has a build tag (a `ServiceImage`); its digest, else None.
-
-    `credentials` is asked only when something is built (e.g. `ContainerRegistry.push_credentials`).
-    """
-    if not plan.build_tag:  # config allows a build tag only with a repository in the stack's registry
-        return None
-    return ServiceImage(f"{plan.name}-image", ServiceImageArgs(
-        service=plan.name, image_tag=plan.build_tag, repository_url=repository_url,
-        credentials=credentials())).image_uri
+def slot_images(plan: ServicePlan, repository_urls: Mapping[str, pulumi.Input[str]],
+                credentials: Callable[[], RegistryCredentials]) -> dict[str, pulumi.Input[str]]:
+    """The image each of the service's slots runs (`ServicePlan.images`), building and pushing this checkout's
+    image first when the service has a build tag (a `ServiceImage`; config allows a build tag only with a
+    repository in the stack's registry). `credentials` is asked only when something is built (e.g.
+    `ContainerRegistry.push_credentials`)."""
+    repository_url = None if plan.external else repository_urls[plan.repository]
+    built = None
+    if repository_url is not None and plan.build_tag:
+        built = ServiceImage(f"{plan.name}-image", ServiceImageArgs(
+            service=plan.name, image_tag=plan.build_tag, repository_url=repository_url,
+            credentials=credentials())).image_uri
+    return plan.images(repository_url, built)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ from infra.composition import (
     ServicePlan,
     alert_thresholds,
     alert_webhook,
-    build_image,
     build_job_images,
     on_kubernetes,
     pinned_tags,
@@ -36,6 +35,7 @@ from infra.composition import (
     repository_exports,
     rollout_spec,
     serves_on,
+    slot_images,
     stack_namer,
 )
 from infra.config import PlatformConfig
@@ -112,9 +112,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
     images = {}
     job_images = build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
-        repository_url = None if plan.external else registry.repository_urls[plan.repository]
-        built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
-        images[plan.name] = plan.images(repository_url, built)
+        images[plan.name] = slot_images(plan, registry.repository_urls, registry.push_credentials)
         if not cfg.serving:
             # First deploy: storage and registries (and the build tag pushed) before any SageMaker model,
             # which CreateModel would refuse while model.tar.gz or an image is missing (first-deploy runbook).

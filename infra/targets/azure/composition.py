@@ -26,7 +26,6 @@ from infra.composition import (
     ON_ENDPOINT,
     alert_thresholds,
     alert_webhook,
-    build_image,
     build_job_images,
     on_kubernetes,
     plan_job_images,
@@ -34,6 +33,7 @@ from infra.composition import (
     registry_repositories,
     repository_exports,
     serves_on,
+    slot_images,
 )
 from infra.config import PlatformConfig
 from infra.exports import EndpointExport, StackExports
@@ -87,9 +87,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
     images = {}
     job_images = build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
-        repository_url = None if plan.external else registry.repository_urls[plan.repository]
-        built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
-        images[plan.name] = plan.images(repository_url, built)
+        images[plan.name] = slot_images(plan, registry.repository_urls, registry.push_credentials)
         if not serves_on(cfg, plan.name, ON_ENDPOINT):
             continue  # served on the cluster only (below)
         endpoint = ModelEndpoint(f"{plan.name}-endpoint", ModelEndpointArgs(

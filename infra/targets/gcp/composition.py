@@ -23,7 +23,6 @@ from infra.composition import (
     ON_ENDPOINT,
     alert_thresholds,
     alert_webhook,
-    build_image,
     build_job_images,
     on_kubernetes,
     plan_job_images,
@@ -31,6 +30,7 @@ from infra.composition import (
     registry_repositories,
     repository_exports,
     serves_on,
+    slot_images,
 )
 from infra.config import PlatformConfig
 from infra.exports import EndpointExport, StackExports
@@ -82,9 +82,7 @@ def compose(cfg: PlatformConfig) -> StackExports:
     images = {}
     job_images = build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
-        repository_url = None if plan.external else registry.repository_urls[plan.repository]
-        built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
-        images[plan.name] = plan.images(repository_url, built)
+        images[plan.name] = slot_images(plan, registry.repository_urls, registry.push_credentials)
         if not cfg.serving:
             # First deploy: the bucket and the registry are created by this very `up`, so no model.tar.gz and no
             # older slot image can be in them yet; Vertex's model upload and the cluster's model servers would fail

@@ -20,12 +20,12 @@ from components.local.registry import ContainerRegistry, ContainerRegistryArgs
 from components.local.router import Router, RouterArgs
 from infra.composition import (
     alert_thresholds,
-    build_image,
     build_job_images,
     plan_job_images,
     plan_services,
     registry_repositories,
     repository_exports,
+    slot_images,
     stack_namer,
 )
 from infra.config import NAMESPACE, PlatformConfig
@@ -60,10 +60,9 @@ def compose(cfg: PlatformConfig) -> StackExports:
     slot_ids: dict[str, pulumi.Output[str]] = {}
     job_images = build_job_images(jobs, registry.repository_urls, registry.push_credentials)
     for plan in services:
-        repository_url = None if plan.external else registry.repository_urls[plan.repository]
-        built = None if repository_url is None else build_image(plan, repository_url, registry.push_credentials)
+        images = slot_images(plan, registry.repository_urls, registry.push_credentials)
         deployed = ModelService(f"{plan.name}-slots", ModelServiceArgs(
-            route=routes[plan.name], slots=plan.slot_specs(plan.images(repository_url, built), store.uri),
+            route=routes[plan.name], slots=plan.slot_specs(images, store.uri),
             network=network.network_name, store_env=store.env(), capture_uri=store.uri(f"capture/{plan.name}"),
             capture_percent=cfg.monitoring.data_capture_percent or 0, pull_provider=registry.pull_provider,
             tags=plan.tags))
