@@ -4,15 +4,12 @@ plugin and no autoscaler release, manifests valid for the cluster, and a weight 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import kubernetes_validate
 import pytest
 import yaml
 
 from components.azure.workload_identity import READ_ACTIONS, WRITE_ACTIONS, blob_prefix_condition
 from infra.config_errors import ConfigError
-from infra.plan.diff import diff_plans
 from infra.plan.engine import plan_stack
 from infra.plan.fakes.azure import _guid
 from infra.stackfile import PROJECT_ROOT
@@ -148,15 +145,6 @@ def test_the_provider_is_replaced_only_when_the_cluster_is(stack_plan):
     (provider,) = stack_plan("aks-dev").of_type("pulumi:providers:kubernetes")
     assert provider["inputs"]["clusterIdentifier"] == stack_plan("aks-dev").named("gpu-aks")["inputs"]["resourceName"]
     assert provider["inputs"]["kubeconfig"] == "[secret]"
-
-
-def test_a_weight_change_is_a_plan_diff_of_the_route_alone(stack_plan, tmp_path):
-    text = (PROJECT_ROOT / "Pulumi.aks-dev.yaml").read_text(encoding="utf-8")
-    moved = tmp_path / "Pulumi.aks-dev.yaml"
-    moved.write_text(text.replace("weight: 80", "weight: 50").replace("weight: 20", "weight: 50"), encoding="utf-8")
-    diff = diff_plans(stack_plan("aks-dev"), plan_stack("aks-dev", config_file=Path(moved)))
-    assert (diff.added, diff.removed) == ([], [])
-    assert [(c.type, c.action) for c in diff.changed] == [(ROUTE, "update")]
 
 
 def test_a_service_on_both_targets_gets_an_azure_ml_endpoint_and_a_route(tmp_path):

@@ -4,14 +4,12 @@ alone, and the deploy-time failure classes of the Kubernetes provider are design
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
 
 from components.k8s import workload
 from components.serving import deployed_slots
-from infra.plan.diff import diff_plans
 from infra.plan.engine import plan_stack
 from infra.stackfile import PROJECT_ROOT, stack_names
 
@@ -44,18 +42,6 @@ def test_eks_dev_serves_a_service_on_kubernetes(stack_plan):
     assert len(plan.of_type(ROUTE)) == 1
     assert plan.outputs["endpoints"]["fraud-detector"]["invokeUrl"].endswith("/fraud-detector/")
     assert not [r for r in plan.resources if r["type"].startswith("aws:sagemaker")]
-
-
-def test_a_weight_change_is_a_plan_diff_of_the_route_alone(stack_plan, tmp_path):
-    text = (PROJECT_ROOT / "Pulumi.eks-dev.yaml").read_text(encoding="utf-8")
-    assert text.count("weight: 80") == 1 and text.count("weight: 20") == 1
-    moved = tmp_path / "Pulumi.eks-dev.yaml"
-    moved.write_text(text.replace("weight: 80", "weight: 50").replace("weight: 20", "weight: 50"), encoding="utf-8")
-    diff = diff_plans(stack_plan("eks-dev"), plan_stack("eks-dev", config_file=Path(moved)))
-    assert (diff.added, diff.removed) == ([], [])
-    assert [(c.type, c.action) for c in diff.changed] == [(ROUTE, "update")]
-    assert {v.path for v in diff.changed[0].values} == {"inputs.spec.rules[0].backendRefs[0].weight",
-                                                        "inputs.spec.rules[0].backendRefs[1].weight"}
 
 
 def test_the_provider_is_replaced_only_when_the_cluster_is(stack_plan):

@@ -3,14 +3,11 @@ GKE's own node autoscaler, manifests valid for the cluster, and a weight change 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import kubernetes_validate
 import pytest
 import yaml
 
 from components.gcp.workload_identity import object_prefix_condition
-from infra.plan.diff import diff_plans
 from infra.plan.engine import plan_stack
 from infra.stackfile import PROJECT_ROOT
 from tests.components.k8s.manifests import KUBERNETES_VERSION, planned_manifests
@@ -120,15 +117,6 @@ def test_the_provider_is_replaced_only_when_the_cluster_is(stack_plan):
     clusterIdentifier that replaces the provider and every object on the cluster."""
     assert provider["inputs"]["clusterIdentifier"] == "mlopsgke-dev-gke-gpu"
     assert provider["inputs"]["kubeconfig"] == "[secret]"
-
-
-def test_a_weight_change_is_a_plan_diff_of_the_route_alone(stack_plan, tmp_path):
-    text = (PROJECT_ROOT / "Pulumi.gke-dev.yaml").read_text(encoding="utf-8")
-    moved = tmp_path / "Pulumi.gke-dev.yaml"
-    moved.write_text(text.replace("weight: 80", "weight: 50").replace("weight: 20", "weight: 50"), encoding="utf-8")
-    diff = diff_plans(stack_plan("gke-dev"), plan_stack("gke-dev", config_file=Path(moved)))
-    assert (diff.added, diff.removed) == ([], [])
-    assert [(c.type, c.action) for c in diff.changed] == [(ROUTE, "update")]
 
 
 def test_a_service_on_both_targets_gets_a_vertex_endpoint_and_a_route(tmp_path):
